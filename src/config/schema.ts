@@ -1,0 +1,64 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Default data folder: $XDG_DATA_HOME/parley, else ~/.local/share/parley. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_DATA_HOME && env.XDG_DATA_HOME.length > 0 ? env.XDG_DATA_HOME : path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'parley');
+}
+
+const voiceRendering = z.object({
+  voice: z.string().min(1).describe('Engine voice id'),
+  pitch: z.number().positive().max(4).optional().describe('Pitch factor (1 = voice default)'),
+  rate: z.number().positive().max(4).optional().describe('Rate factor (1 = voice default)'),
+});
+
+/**
+ * The one configuration schema. Every field has a default and a one-line description.
+ * Sources, later wins: defaults → config file → PARLEY_* environment → CLI flags.
+ */
+export const configSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1').describe('Address to listen on'),
+  port: z.number().int().min(0).max(65535).default(8000).describe('TCP port to listen on (0 = any free port)'),
+  dataDir: z.string().min(1).describe('Folder for the database, files, audio and the model cache'),
+  modelsDir: z.string().min(1).optional().describe('Model cache folder (default: <dataDir>/models)'),
+  modelsMirror: z.string().url().optional().describe('Base URL that replaces the catalogue hosts (a local mirror)'),
+  offline: z.boolean().default(false).describe('Never download anything'),
+  apiKeys: z.array(z.string().min(1)).default([]).describe('Accepted API keys (Bearer or api-key header); empty = no auth, loopback only'),
+  noAuth: z.boolean().default(false).describe('Allow serving without keys on a non-loopback address'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+  concurrency: z.number().int().min(1).max(256).default(Math.max(1, os.availableParallelism())).describe('Parallel engine jobs (default: the cores)'),
+  bodyLimitBytes: z.number().int().min(1024).default(32 * 1024 * 1024).describe('Largest accepted JSON request body'),
+  shutdownGraceMs: z.number().int().min(0).default(10_000).describe('How long in-flight requests may run after SIGTERM before they are cancelled'),
+  tts: z
+    .object({
+      engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
+      model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
+      voices: z.record(z.string(), voiceRendering).default({}).describe('Overrides of the OpenAI voice name → engine voice map'),
+      fallbackEngine: z.enum(['espeak-ng', 'none']).default('espeak-ng').describe('Engine for languages the main engine lacks'),
+    })
+    .prefault({}),
+  asr: z
+    .object({
+      engine: z.enum(['auto', 'whisper', 'pocketsphinx']).default('auto').describe('Speech recognition engine'),
+      model: z.string().min(1).optional().describe('ASR model: a file path or a model cache name'),
+    })
+    .prefault({}),
+  llm: z
+    .object({
+      engine: z.enum(['llama', 'openai-compatible']).default('llama').describe('Language model engine'),
+      model: z.string().min(1).optional().describe('LLM model: a GGUF path or a model cache name (or the upstream model name)'),
+      url: z.string().url().optional().describe('Upstream OpenAI-compatible base URL'),
+      apiKey: z.string().optional().describe('Upstream API key'),
+    })
+    .prefault({}),
+  models: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe('Extra model aliases: requested name → served model id (e.g. an Azure deployment name → tts-1)'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+/** What a config file or flags may hold (everything optional). */
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,102 @@
+/**
+ * Small pieces both recognisers share: 16 kHz input, timeouts, and turning timed words into
+ * segments.
+ */
+import { resample } from '../../audio/resample.js';
+import type { PcmAudio } from '../../audio/types.js';
+import { ApiError } from '../../http/errors.js';
+import type { TranscriptSegment, TranscriptWord } from './types.js';
+
+/** Both engines' models are trained on 16 kHz audio. */
+export const ASR_SAMPLE_RATE = 16_000;
+
+/** `pcm` at 16 kHz (a copy when it already is, so callers may transfer or mutate it). */
+export function to16k(pcm: PcmAudio): Float32Array {
+  return resample(pcm, ASR_SAMPLE_RATE).samples;
+}
+
+/** Length of `pcm` in seconds. */
+export function durationOf(pcm: PcmAudio): number {
+  return pcm.sampleRate > 0 ? pcm.samples.length / pcm.sampleRate : 0;
+}
+
+/**
+ * Default time one call may take: a minute plus five times the audio's length. Generous on
+ * purpose — whisper's prebuilt CPU binary runs without AVX (see README) — the timeout exists to
+ * catch a call that never finishes, not a slow one.
+ */
+export function defaultTimeoutMs(durationSec: number): number {
+  return 60_000 + 5_000 * durationSec;
+}
+
+/** 504 `engine_timeout`: the engine did not finish in time and was stopped. */
+export function engineTimeout(engine: string, timeoutMs: number): ApiError {
+  return new ApiError({
+    status: 504,
+    type: 'server_error',
+    code: 'engine_timeout',
+    message: `Speech recognition (${engine}) did not finish within ${formatMs(timeoutMs)} and was stopped. Try shorter audio or a smaller model.`,
+  });
+}
+
+/** Error for calls on a disposed engine (a programming error, never a client's). */
+export function engineDisposed(engine: string): ApiError {
+  return ApiError.internal(new Error(`${engine} engine has been disposed`));
+}
+
+/** The reason an aborted signal carries, as something throwable. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+}
+
+/** Clamps a time to [0, duration] and rounds it to milliseconds. */
+export function clampTime(t: number, durationSec: number): number {
+  const c = Math.min(Math.max(t, 0), durationSec);
+  return Math.round(c * 1000) / 1000;
+}
+
+/**
+ * Groups timed words into segments the way a reader expects: a segment ends after a word that
+ * ends a sentence, before a pause of `maxGapSec`, or once it is `maxSegmentSec` long. Segment
+ * texts are the words joined with spaces, with a leading space as whisper writes them.
+ */
+export function wordsToSegments<W extends TranscriptWord>(
+  words: readonly W[],
+  options: {
+    maxGapSec?: number;
+    maxSegmentSec?: number;
+    /** First id to give (when appending to segments made earlier). */
+    firstId?: number;
+    /** Extra fields of a segment from its words (e.g. `avgLogprob`). */
+    describe?: (words: readonly W[]) => Partial<TranscriptSegment>;
+  } = {},
+): TranscriptSegment[] {
+  const maxGap = options.maxGapSec ?? 1.0;
+  const maxLen = options.maxSegmentSec ?? 30;
+  const firstId = options.firstId ?? 0;
+  const segments: TranscriptSegment[] = [];
+  let current: W[] = [];
+  const flush = (): void => {
+    if (current.length === 0) return;
+    segments.push({
+      id: firstId + segments.length,
+      start: current[0]!.start,
+      end: current[current.length - 1]!.end,
+      text: current.map((w) => ` ${w.word}`).join(''),
+      ...options.describe?.(current),
+    });
+    current = [];
+  };
+  for (const w of words) {
+    const prev = current[current.length - 1];
+    if (prev && (w.start - prev.end > maxGap || w.end - current[0]!.start > maxLen)) flush();
+    current.push(w);
+    if (/[.!?…。！？]["')\]]*$/.test(w.word)) flush();
+  }
+  flush();
+  return segments;
+}

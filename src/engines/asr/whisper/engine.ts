@@ -1,0 +1,361 @@
+/**
+ * whisper.cpp through @fugood/whisper.node, run in a child process (./host.ts says why).
+ *
+ * One host process holds one context; calls are queued and run one at a time. A call that
+ * times out or is aborted kills the host (whisper.cpp cannot be interrupted otherwise); the next
+ * call starts a fresh one and reloads the model.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { floatToInt16 } from '../../../audio/pcm.js';
+import type { PcmAudio } from '../../../audio/types.js';
+import { ApiError } from '../../../http/errors.js';
+import { Limiter } from '../../../runtime/limiter.js';
+import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
+import { normaliseLanguage, WHISPER_LANGUAGES } from '../languages.js';
+import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
+import type { WhisperModelInfo } from './model-file.js';
+import type { HostReply, HostRequest, HostSegment, HostTranscribeOptions } from './protocol.js';
+
+export interface WhisperEngineSettings {
+  /** Path of the ggml model file (already resolved and checked). */
+  modelPath: string;
+  /** Its header (multilingual or not). */
+  info: WhisperModelInfo;
+  /** CPU threads per transcription. */
+  threads: number;
+  /** Default per-call timeout; default: `defaultTimeoutMs(duration)`. */
+  timeoutMs?: number;
+}
+
+/** Longest a model load may take before the host is considered stuck. */
+const LOAD_TIMEOUT_MS = 120_000;
+/** How much of the host's stderr (whisper.cpp's log) is kept for error reports. */
+const STDERR_TAIL = 4096;
+
+export class WhisperEngine implements AsrEngine {
+  readonly id = 'whisper';
+  readonly capabilities: AsrCapabilities;
+  private readonly queue = new Limiter(1);
+  private readonly codes: readonly string[];
+  private host: WhisperHost | undefined;
+  private disposed = false;
+
+  private constructor(private readonly settings: WhisperEngineSettings) {
+    const multilingual = settings.info.multilingual;
+    this.capabilities = { translate: multilingual, wordTimestamps: true, languageDetection: multilingual };
+    this.codes = multilingual ? WHISPER_LANGUAGES.slice(0, settings.info.languageCount).map(([c]) => c) : ['en'];
+  }
+
+  /** Starts the host and loads the model; rejects with `engine_unavailable` if it cannot. */
+  static async create(settings: WhisperEngineSettings): Promise<WhisperEngine> {
+    const engine = new WhisperEngine(settings);
+    engine.host = await WhisperHost.start(settings.modelPath);
+    return engine;
+  }
+
+  languages(): readonly string[] {
+    return this.codes;
+  }
+
+  /** Model file in use. */
+  get modelPath(): string {
+    return this.settings.modelPath;
+  }
+
+  async transcribe(pcm: PcmAudio, options: AsrTranscribeOptions = {}): Promise<Transcript> {
+    if (this.disposed) throw engineDisposed(this.id);
+    options.signal?.throwIfAborted();
+    const request = this.hostOptions(options);
+    const durationSec = durationOf(pcm);
+    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs ?? defaultTimeoutMs(durationSec);
+    return this.queue.run(
+      async () => {
+        if (this.disposed) throw engineDisposed(this.id);
+        options.signal?.throwIfAborted();
+        const samples = floatToInt16(to16k(pcm));
+        const reply = await this.runGuarded(samples, request, timeoutMs, options.signal);
+        return this.toTranscript(reply, request, durationSec, options.wordTimestamps === true);
+      },
+      { signal: options.signal },
+    );
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const host = this.host;
+    this.host = undefined;
+    host?.kill(engineDisposed(this.id));
+  }
+
+  /** Validates the request and turns it into the binding's options. */
+  private hostOptions(options: AsrTranscribeOptions): HostTranscribeOptions {
+    const multilingual = this.settings.info.multilingual;
+    const requested = options.language?.trim();
+    let language = multilingual ? 'auto' : 'en';
+    if (requested && requested.toLowerCase() !== 'auto') {
+      // An unknown code would crash whisper.cpp's binding; an English-only model would silently
+      // ignore another language: refuse both here.
+      const code = normaliseLanguage(requested);
+      if (!code || !this.codes.includes(code)) throw ApiError.invalidValue('language', requested, this.codes);
+      language = code;
+    }
+    const words = options.wordTimestamps === true;
+    return {
+      language,
+      translate: multilingual && options.task === 'translate',
+      maxThreads: Math.max(1, Math.floor(this.settings.threads)),
+      ...(options.prompt ? { prompt: options.prompt } : {}),
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      // Token timestamps with one token per segment is how the binding exposes word times.
+      ...(words ? { tokenTimestamps: true, maxLen: 1 } : {}),
+    };
+  }
+
+  /** Runs one request on the host under the timeout and the abort signal. */
+  private async runGuarded(
+    pcm: Int16Array,
+    options: HostTranscribeOptions,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Extract<HostReply, { type: 'result' }>> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    let host: WhisperHost | undefined = this.host?.alive ? this.host : undefined;
+    let starting: Promise<WhisperHost> | undefined;
+    const stop = (reason: unknown): void => {
+      if (host) this.discardHost(host, reason);
+      // A host still loading is killed as soon as it is there.
+      starting?.then((h) => h.kill(reason), () => {});
+    };
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = engineTimeout(this.id, timeoutMs);
+        stop(error);
+        reject(error);
+      }, timeoutMs);
+      if (signal) {
+        onAbort = () => {
+          const reason = abortReason(signal);
+          stop(reason);
+          reject(reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    const work = (async () => {
+      if (!host) {
+        starting = WhisperHost.start(this.settings.modelPath);
+        const started = await Promise.race([starting, guard]);
+        if (this.disposed) {
+          started.kill(engineDisposed(this.id));
+          throw engineDisposed(this.id);
+        }
+        host = this.host = started;
+      }
+      return host.transcribe(pcm, options);
+    })();
+    try {
+      return await Promise.race([work, guard]);
+    } finally {
+      clearTimeout(timer);
+      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+      work.catch(() => {}); // settled by the guard: its own rejection is not news
+    }
+  }
+
+  private discardHost(host: WhisperHost, reason: unknown): void {
+    if (this.host === host) this.host = undefined;
+    host.kill(reason);
+  }
+
+  private toTranscript(
+    reply: Extract<HostReply, { type: 'result' }>,
+    request: HostTranscribeOptions,
+    durationSec: number,
+    wantWords: boolean,
+  ): Transcript {
+    const language = !this.settings.info.multilingual
+      ? 'en'
+      : request.language !== 'auto'
+        ? request.language
+        : reply.language && this.codes.includes(reply.language)
+          ? reply.language
+          : 'en';
+    const text = reply.text.trim();
+    if (wantWords) {
+      const words = tokensToWords(reply.segments, durationSec);
+      return { text, language, durationSec, segments: wordsToSegments(words), words };
+    }
+    const segments: TranscriptSegment[] = [];
+    for (const s of reply.segments) {
+      if (s.text.trim() === '') continue;
+      const start = clampTime(s.t0 / 1000, durationSec);
+      const end = Math.max(start, clampTime(s.t1 / 1000, durationSec));
+      segments.push({ id: segments.length, start, end, text: s.text });
+    }
+    return { text, language, durationSec, segments };
+  }
+}
+
+/**
+ * One-token segments → words. A token that starts with a space starts a word; any other token
+ * (word pieces, punctuation) continues the current one.
+ */
+export function tokensToWords(tokens: readonly HostSegment[], durationSec: number): TranscriptWord[] {
+  const words: TranscriptWord[] = [];
+  let current: TranscriptWord | undefined;
+  for (const t of tokens) {
+    if (t.text === '') continue;
+    const start = clampTime(t.t0 / 1000, durationSec);
+    const end = Math.max(start, clampTime(t.t1 / 1000, durationSec));
+    if (!current || /^\s/.test(t.text)) {
+      const word = t.text.trim();
+      if (word === '') continue;
+      current = { word, start, end };
+      words.push(current);
+    } else {
+      current.word += t.text.trimEnd();
+      current.end = Math.max(current.end, end);
+    }
+  }
+  return words;
+}
+
+/** The child process and its one in-flight request. */
+class WhisperHost {
+  private stderr = '';
+  private pending: { resolve: (r: HostReply) => void; reject: (e: unknown) => void } | undefined;
+  private nextId = 1;
+  private dead = false;
+  private killReason: unknown;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL);
+    });
+    child.on('message', (reply: HostReply) => {
+      const p = this.pending;
+      this.pending = undefined;
+      this.idle();
+      p?.resolve(reply);
+    });
+    child.on('exit', (code, signal) => {
+      this.dead = true;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(this.killReason ?? this.crash(`exited (${signal ?? `code ${code}`})`));
+    });
+    child.on('error', (e) => {
+      this.dead = true;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(this.killReason ?? this.crash(`failed: ${e.message}`));
+    });
+    this.idle();
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  /** Forks the host and loads the model. */
+  static async start(modelPath: string): Promise<WhisperHost> {
+    const host = new WhisperHost(
+      fork(hostEntry(), [], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+      }),
+    );
+    let reply: HostReply;
+    const timer = setTimeout(() => host.kill(new Error(`loading ${modelPath} took longer than ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS);
+    try {
+      reply = await host.call({ type: 'load', modelPath });
+    } catch (e) {
+      host.kill(e);
+      throw ApiError.engineUnavailable(`Could not start whisper.cpp: ${describe(e)}. Is @fugood/whisper.node installed (npm ci)?`, e);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (reply.type !== 'loaded') {
+      const message = reply.type === 'load-failed' ? reply.message : `unexpected reply ${reply.type}`;
+      const log = host.stderrTail();
+      host.kill(new Error(message));
+      throw ApiError.engineUnavailable(
+        `whisper.cpp could not load ${modelPath} (${message}). The file may be damaged or not a whisper.cpp ggml model: ` +
+          'download it again with `parley models pull whisper-base.en`.',
+        new Error(`${message}\n${log}`),
+      );
+    }
+    return host;
+  }
+
+  /** Transcribes on the host; rejects if the host dies or reports a failure. */
+  async transcribe(pcm: Int16Array, options: HostTranscribeOptions): Promise<Extract<HostReply, { type: 'result' }>> {
+    const id = this.nextId++;
+    const reply = await this.call({ type: 'transcribe', id, pcm, options });
+    if (reply.type === 'result' && reply.id === id) return reply;
+    const message = reply.type === 'failed' ? reply.message : `unexpected reply ${reply.type}`;
+    throw ApiError.internal(new Error(`whisper.cpp transcription failed: ${message}\n${this.stderrTail()}`));
+  }
+
+  /** Ends the process; a pending call rejects with `reason`. */
+  kill(reason: unknown): void {
+    if (this.dead) return;
+    this.killReason = reason;
+    this.dead = true;
+    const p = this.pending;
+    this.pending = undefined;
+    this.child.kill('SIGKILL');
+    p?.reject(reason);
+  }
+
+  stderrTail(): string {
+    return this.stderr;
+  }
+
+  private call(request: HostRequest): Promise<HostReply> {
+    if (this.dead) return Promise.reject(this.killReason ?? this.crash('is not running'));
+    if (this.pending) return Promise.reject(new Error('whisper host is busy'));
+    return new Promise<HostReply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.busy();
+      this.child.send(request, (e) => {
+        if (e && this.pending) {
+          this.pending = undefined;
+          reject(this.crash(`could not be reached: ${e.message}`));
+        }
+      });
+    });
+  }
+
+  private crash(what: string): ApiError {
+    return ApiError.internal(new Error(`whisper host ${what}\n${this.stderr}`));
+  }
+
+  // An idle host must not keep the server (or a test) alive; a busy one must.
+  private busy(): void {
+    this.child.ref();
+    this.child.channel?.ref();
+  }
+
+  private idle(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+  }
+}
+
+/** host.ts under tsx (tests, dev), host.js once compiled. */
+function hostEntry(): string {
+  const self = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(self), `host${path.extname(self)}`);
+}
+
+function describe(e: unknown): string {
+  if (e instanceof ApiError && e.cause instanceof Error) return e.cause.message.split('\n')[0] ?? e.message;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,98 @@
+/**
+ * The TTS engines Parley knows, loaded only when asked for: importing this file loads no engine.
+ * Also the voice-map check the server runs at start, and (re-exported) the per-request router.
+ */
+import { ApiError } from '../../http/errors.js';
+import { OPENAI_VOICES, type TtsEngine, type TtsEngineDescriptor, type TtsEngineOptions, type VoiceRendering } from './types.js';
+
+export { TtsRouter, type RoutedSpeech, type TtsPlan, type TtsRouterOptions, type TtsRouteRequest, type TtsSpeakRequest } from './router.js';
+export { detectLanguage, type DetectLanguageOptions, type DetectedLanguage } from './language.js';
+
+/** Engine ids, in the order `parley voices` lists them. */
+export const TTS_ENGINE_IDS = ['flite', 'espeak-ng', 'kokoro'] as const;
+/** A known engine id. */
+export type TtsEngineId = (typeof TTS_ENGINE_IDS)[number];
+
+const LOADERS: Readonly<Record<TtsEngineId, () => Promise<TtsEngineDescriptor>>> = {
+  flite: async () => (await import('./flite/index.js')).descriptor,
+  'espeak-ng': async () => (await import('./espeak-ng/index.js')).descriptor,
+  kokoro: async () => (await import('./kokoro/index.js')).descriptor,
+};
+
+/** True for a known engine id. */
+export function isTtsEngineId(id: string): id is TtsEngineId {
+  return (TTS_ENGINE_IDS as readonly string[]).includes(id);
+}
+
+/** The descriptor of engine `id` (imports its folder's index, which is light). */
+export async function loadTtsEngineDescriptor(id: string): Promise<TtsEngineDescriptor> {
+  if (!isTtsEngineId(id)) throw ApiError.invalidValue('tts.engine', id, TTS_ENGINE_IDS);
+  return LOADERS[id]();
+}
+
+/** Creates engine `id`. Throws `engine_unavailable` (with what to run) when its model is missing. */
+export async function createTtsEngine(id: string, options: TtsEngineOptions): Promise<TtsEngine> {
+  return (await loadTtsEngineDescriptor(id)).create(options);
+}
+
+/** One thing wrong with a voice map. */
+export interface VoiceMapProblem {
+  /** The OpenAI voice name concerned. */
+  name: string;
+  /** `unknown-voice`: mapped to a voice the engine lacks; `missing`: not mapped; `bad-value`: pitch or rate out of range. */
+  kind: 'unknown-voice' | 'missing' | 'bad-value';
+  /** One line for the log. */
+  message: string;
+}
+
+/** Pitch and rate factors accepted in a voice map (the config schema allows 0–4). */
+const FACTOR_RANGE = { min: 0.25, max: 4 } as const;
+
+/**
+ * Every problem of `map` for `engine`: OpenAI names mapped to voices the engine lacks, OpenAI
+ * names not mapped at all, pitch/rate outside 0.25–4. Empty when the map is usable. Names beyond
+ * the OpenAI ones (extra aliases) are checked too. Merge user overrides into
+ * `engine.defaultVoiceMap()` before checking.
+ */
+export function validateVoiceMap(engine: TtsEngine, map: Readonly<Record<string, VoiceRendering>>): VoiceMapProblem[] {
+  const problems: VoiceMapProblem[] = [];
+  const has = (id: string): boolean => (engine.hasVoice ? engine.hasVoice(id) : engine.voices().some((v) => v.id === id));
+  for (const name of OPENAI_VOICES) {
+    if (!map[name]) problems.push({ name, kind: 'missing', message: `'${name}' is not mapped to any ${engine.id} voice` });
+  }
+  for (const [name, r] of Object.entries(map)) {
+    if (!has(r.voice)) problems.push({ name, kind: 'unknown-voice', message: `'${name}' → '${r.voice}': ${engine.id} has no voice '${r.voice}'` });
+    for (const key of ['pitch', 'rate'] as const) {
+      const v = r[key];
+      if (v !== undefined && !(v >= FACTOR_RANGE.min && v <= FACTOR_RANGE.max)) {
+        problems.push({ name, kind: 'bad-value', message: `'${name}': ${key} ${v} is outside ${FACTOR_RANGE.min}–${FACTOR_RANGE.max}` });
+      }
+    }
+  }
+  return problems;
+}
+
+/** A readable report of `problems`, naming the engine's real voices so the fix is obvious. */
+export function describeVoiceMapProblems(engine: TtsEngine, problems: readonly VoiceMapProblem[]): string {
+  const ids = engine.voices().map((v) => v.id);
+  const shown = ids.length > 30 ? `${ids.slice(0, 30).join(', ')}, … (${ids.length} in all)` : ids.join(', ');
+  return [
+    `The voice map of TTS engine '${engine.id}' has ${problems.length} problem${problems.length === 1 ? '' : 's'}:`,
+    ...problems.map((p) => `  - ${p.message}`),
+    `Voices of ${engine.id}: ${shown}.`,
+  ].join('\n');
+}
+
+/** Thrown by {@link assertValidVoiceMap}; `problems` lists them all. */
+export class VoiceMapError extends Error {
+  constructor(readonly problems: readonly VoiceMapProblem[], message: string) {
+    super(message);
+    this.name = 'VoiceMapError';
+  }
+}
+
+/** Throws a {@link VoiceMapError} listing every problem of `map`; the server refuses to start on it. */
+export function assertValidVoiceMap(engine: TtsEngine, map: Readonly<Record<string, VoiceRendering>>): void {
+  const problems = validateVoiceMap(engine, map);
+  if (problems.length > 0) throw new VoiceMapError(problems, describeVoiceMapProblems(engine, problems));
+}

@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.js';
+
+/** Maps anything thrown by a route, by Fastify or by a plugin to an ApiError. Nothing matches on message text. */
+export function toApiError(error: unknown, bodyLimit: number): ApiError {
+  if (error instanceof ApiError) return error;
+  const fe = error as Partial<FastifyError> & { name?: string };
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return ApiError.invalidRequest(
+        null,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+      );
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return ApiError.tooLarge(`The request body is too large: the limit is ${bodyLimit} bytes.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return ApiError.invalidRequest(null, `Unsupported Content-Type. Send 'application/json' (or 'multipart/form-data' for file uploads).`, 'unsupported_content_type');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return ApiError.invalidRequest(null, 'The Content-Length header does not match the body.');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return ApiError.invalidRequest(null, "Expected a multipart/form-data request body.", 'unsupported_content_type');
+    default:
+      break;
+  }
+  if (fe.name === 'SyntaxError' && fe.statusCode === 400) return toApiError({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' }, bodyLimit);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError({ status: fe.statusCode, type: 'invalid_request_error', message: fe.message ?? 'Bad request.', code: null, param: null });
+  }
+  return ApiError.internal(error);
+}
+
+/** The one place errors become responses. */
+export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const apiError = toApiError(error, bodyLimit);
+    if (apiError.status >= 500) {
+      request.log.error({ err: apiError.cause ?? error }, 'request failed');
+    } else {
+      request.log.info({ code: apiError.code, param: apiError.param, status: apiError.status }, apiError.message);
+    }
+    if (reply.sent || reply.raw.headersSent) {
+      // Mid-stream: the status line is gone; end the connection so the client sees the failure.
+      reply.raw.destroy();
+      return;
+    }
+    void reply.status(apiError.status).header('content-type', 'application/json; charset=utf-8').send(apiError.toWire());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const apiError = ApiError.notFound(`Invalid URL (${request.method} ${request.url.split('?')[0]})`, 'unknown_url');
+    void reply.status(404).send(apiError.toWire());
+  });
+}

@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { decodeAudio } from '../../audio/decode/index.js';
+import { transcribeAudio } from '../../pipeline/transcribe.js';
+import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type FullTranscript, type TranscriptFormat } from '../../pipeline/transcript-format.js';
+import { ApiError } from '../errors.js';
+import { field, readUploadForm, type UploadForm } from '../multipart.js';
+import type { Services } from '../services.js';
+import { clientAbortSignal } from './speech.js';
+
+/** OpenAI's upload limit for transcriptions. */
+export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+const GRANULARITIES = ['word', 'segment'] as const;
+
+/** A validated transcription/translation form. */
+export interface TranscriptionParams {
+  model: string;
+  audio: { bytes: Buffer; filename: string };
+  language?: string;
+  prompt?: string;
+  responseFormat: TranscriptFormat;
+  temperature: number;
+  granularities: Set<'word' | 'segment'>;
+  stream: boolean;
+}
+
+function parseForm(form: UploadForm, services: Services, task: 'transcribe' | 'translate'): TranscriptionParams {
+  const model = field(form, 'model');
+  if (model === undefined || model === '') throw ApiError.missingParameter('model');
+  services.models.resolve(model, 'transcription');
+  if (!form.file) throw ApiError.missingParameter('file');
+  const language = task === 'transcribe' ? field(form, 'language') : undefined;
+  if (language !== undefined && !/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/.test(language)) throw ApiError.invalidValue('language', language);
+  const format = field(form, 'response_format') ?? 'json';
+  if (!(TRANSCRIPT_FORMATS as readonly string[]).includes(format)) throw ApiError.invalidValue('response_format', format, TRANSCRIPT_FORMATS);
+  const temperatureText = field(form, 'temperature');
+  const temperature = temperatureText === undefined ? 0 : Number(temperatureText);
+  if (!Number.isFinite(temperature) || temperature < 0 || temperature > 1) {
+    throw ApiError.invalidRequest('temperature', `Invalid 'temperature': expected a number between 0 and 1, but got '${temperatureText}' instead.`, 'invalid_value');
+  }
+  const granularities = new Set<'word' | 'segment'>();
+  for (const value of [...(form.fields.get('timestamp_granularities[]') ?? []), ...(form.fields.get('timestamp_granularities') ?? [])]) {
+    if (!(GRANULARITIES as readonly string[]).includes(value)) throw ApiError.invalidValue('timestamp_granularities', value, GRANULARITIES);
+    granularities.add(value as 'word' | 'segment');
+  }
+  if (granularities.size > 0 && format !== 'verbose_json') {
+    throw ApiError.invalidRequest('timestamp_granularities', "timestamp_granularities is only supported with response_format 'verbose_json'.", 'invalid_value');
+  }
+  const streamText = field(form, 'stream');
+  const stream = streamText === 'true' || streamText === '1';
+  return { model, audio: form.file, language, prompt: field(form, 'prompt'), responseFormat: format as TranscriptFormat, temperature, granularities, stream };
+}
+
+function sse(data: unknown): string {
+  return `data: ${JSON.stringify(data)}\n\n`;
+}
+
+async function send(reply: FastifyReply, transcript: FullTranscript, params: TranscriptionParams, task: 'transcribe' | 'translate') {
+  switch (params.responseFormat) {
+    case 'text':
+      return reply.type('text/plain; charset=utf-8').send(`${transcript.text}\n`);
+    case 'srt':
+      return reply.type('text/plain; charset=utf-8').send(toSrt(transcript));
+    case 'vtt':
+      return reply.type('text/plain; charset=utf-8').send(toVtt(transcript));
+    case 'verbose_json':
+      return reply.send(toVerboseJson(transcript, task, params.granularities));
+    default:
+      return reply.send({ text: transcript.text });
+  }
+}
+
+/**
+ * `POST /v1/audio/transcriptions` and `/v1/audio/translations` as OpenAI's (multipart). The audio
+ * is decoded, trimmed and windowed by VAD, recognised, and rendered in the requested format;
+ * `stream=true` sends `transcript.text.delta` events as each window is recognised.
+ */
+export function transcriptionRoutes(app: FastifyInstance, services: Services, prefix = ''): void {
+  const handle = (task: 'transcribe' | 'translate') => async (request: import('fastify').FastifyRequest, reply: FastifyReply) => {
+    const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
+    const params = parseForm(form, services, task);
+    const signal = clientAbortSignal(request, reply, services);
+    const audio = await decodeAudio(params.audio.bytes, { param: 'file', format: params.audio.filename.split('.').pop(), maxBytes: MAX_UPLOAD_BYTES, signal });
+    const [asr, vad] = await Promise.all([services.asr(), services.vad()]);
+    const deps = { asr, vad, run: <T>(job: () => Promise<T>, s?: AbortSignal) => services.limiter.run(job, { signal: s }) };
+    const options = { language: params.language, prompt: params.prompt, temperature: params.temperature, task, wordTimestamps: params.granularities.has('word'), signal };
+    if (!params.stream) return send(reply, await transcribeAudio(deps, audio, options), params, task);
+
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: unknown;
+    const work = transcribeAudio(deps, audio, {
+      ...options,
+      onText: (delta) => {
+        queue.push(sse({ type: 'transcript.text.delta', delta }));
+        wake?.();
+      },
+    }).then(
+      (t) => {
+        queue.push(sse({ type: 'transcript.text.done', text: t.text }));
+        done = true;
+        wake?.();
+      },
+      (e: unknown) => {
+        failure = e;
+        done = true;
+        wake?.();
+      },
+    );
+    async function* events(): AsyncGenerator<string> {
+      while (true) {
+        while (queue.length > 0) yield queue.shift()!;
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+      }
+      await work;
+      if (failure) {
+        const e = failure instanceof ApiError ? failure : ApiError.internal(failure);
+        yield sse({ type: 'error', error: e.toWire().error });
+      }
+    }
+    reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
+    return reply.send(Readable.from(events()));
+  };
+  app.post(`${prefix}/v1/audio/transcriptions`, handle('transcribe'));
+  app.post(`${prefix}/v1/audio/translations`, handle('translate'));
+}

@@ -1,0 +1,41 @@
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { installAuth } from './auth.js';
+import { installErrorHandling } from './error-handler.js';
+import multipart from '@fastify/multipart';
+import { analysisRoutes } from './routes/analysis.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { speechRoutes } from './routes/speech.js';
+import { transcriptionRoutes } from './routes/transcriptions.js';
+import type { Services } from './services.js';
+
+/** A request id in OpenAI's style; sent back as `x-request-id`. */
+function newRequestId(): string {
+  return `req_${crypto.randomBytes(16).toString('hex')}`;
+}
+
+/** Builds the Fastify app with every route; does not listen. */
+export async function buildApp(services: Services, options: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+  const config: Config = services.config;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: newRequestId,
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app, config.bodyLimitBytes);
+  installAuth(app, config.apiKeys);
+  healthRoutes(app, services);
+  modelRoutes(app, services);
+  await app.register(multipart, { throwFileSizeLimit: false });
+  speechRoutes(app, services);
+  transcriptionRoutes(app, services);
+  analysisRoutes(app, services);
+  return app;
+}
