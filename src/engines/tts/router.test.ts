@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { isApiError } from '../../http/errors.js';
 import { createTtsEngine } from './registry.js';
 import { TtsRouter } from './router.js';
-import { FakeTtsEngine } from './testing.js';
+import { FakeTtsEngine } from './test-fakes.js';
 
 const GERMAN = 'Guten Tag! Der Zug nach München fährt heute um acht Uhr ab.';
 const ENGLISH = 'Good morning! The train to Boston leaves at eight o’clock today.';
@@ -94,6 +94,20 @@ describe('TtsRouter', () => {
     await assert.rejects(router.plan({ text: GERMAN, voice: 'alloy' }), /no espeak/);
     await assert.rejects(router.plan({ text: GERMAN, voice: 'alloy' }), /no espeak/);
     assert.equal(attempts, 2);
+  });
+
+  test('dispose ends a fallback that is the main engine once', async () => {
+    const main = new FakeTtsEngine('flite', [{ id: 'slt', language: 'en-US' }], ['en']);
+    let disposals = 0;
+    const dispose = main.dispose.bind(main);
+    main.dispose = async () => {
+      disposals++;
+      await dispose();
+    };
+    const router = new TtsRouter({ main, fallback: async () => main });
+    assert.equal((await router.plan({ text: GERMAN, voice: 'alloy' })).engine, main);
+    await router.dispose();
+    assert.equal(disposals, 1);
   });
 
   test('dispose ends the main engine and the loaded fallback', async () => {

@@ -150,11 +150,12 @@ export class TtsRouter {
     return { audio, engine: plan.engine.id, voice: plan.voiceId, ...(plan.language ? { language: plan.language } : {}), detected: plan.detected };
   }
 
-  /** Ends the main engine and the fallback, if it was loaded. */
+  /** Ends the main engine and the fallback, if it was loaded (each once, even when they are one). */
   async dispose(): Promise<void> {
     const fallback = this.fallbackPromise;
     this.fallbackPromise = null;
-    await Promise.all([this.mainEngine.dispose(), fallback?.then((e) => e.dispose(), () => undefined)]);
+    const other = await fallback?.catch(() => undefined);
+    await Promise.all([this.mainEngine.dispose(), other && other !== this.mainEngine ? other.dispose() : undefined]);
   }
 
   private renderingOnMain(voice: string): VoiceRendering {

@@ -98,7 +98,7 @@ export function parseCliOutput(stdout: string): TimedWord[][] {
       utterances.push(current);
     }
     const word = cleanWord(raw);
-    if (word) current.push({ word, start: Number(s), end: Number(e) + FRAME, confidence: Number(c) });
+    if (word) current.push({ word, start: Number(s), end: Math.round((Number(e) + FRAME) * 1000) / 1000, confidence: Number(c) });
     if (raw === '</s>') current = undefined;
   }
   return utterances.filter((u) => u.length > 0);

@@ -28,9 +28,9 @@ export const FLITE_VOICES: readonly FliteVoice[] = [
 
 /**
  * OpenAI voice → flite rendering. Few voices, so pitch and rate variants tell the 13 names apart:
- * female and neutral names on slt, male names on rms and awb. Targets (Hz, median): alloy 140
- * (neutral), echo 100 (male), shimmer 195 (bright female), onyx 85 (deep male, lower formants too),
- * fable on awb (the British voice, like OpenAI's fable).
+ * female and neutral names on slt, male names on rms and awb (awb, Scottish, for the British-ish
+ * fable and ballad). Measured medians (voice-map.test.ts): alloy 143 Hz (neutral), echo 100
+ * (male), shimmer 199 (bright female), onyx 85 (deep: rms resampled, formants lower too).
  */
 export const FLITE_VOICE_MAP: Readonly<Record<string, VoiceRendering>> = {
   alloy: { voice: 'slt', pitch: 0.85 },
@@ -43,7 +43,7 @@ export const FLITE_VOICE_MAP: Readonly<Record<string, VoiceRendering>> = {
   nova: { voice: 'slt', pitch: 1.08, rate: 1.06 },
   sage: { voice: 'slt', pitch: 0.93, rate: 0.92 },
   shimmer: { voice: 'slt', pitch: 1.18 },
-  verse: { voice: 'awb', pitch: 1.14, rate: 1.04 },
+  verse: { voice: 'awb', rate: 1.06 },
   marin: { voice: 'slt', pitch: 1.04, rate: 0.97 },
   cedar: { voice: 'rms', pitch: 0.92, rate: 0.96 },
 };

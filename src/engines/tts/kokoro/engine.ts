@@ -50,6 +50,7 @@ export class KokoroEngine implements TtsEngine {
   private readonly limit: Semaphore;
   private readonly timeoutMs: number;
   private readonly ids: ReadonlySet<string>;
+  private disposed = false;
 
   private constructor(tts: KokoroTTS, options: TtsEngineOptions) {
     this.tts = tts;
@@ -140,6 +141,8 @@ export class KokoroEngine implements TtsEngine {
   }
 
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     const model = this.tts.model as { dispose?: () => Promise<unknown> };
     await model.dispose?.();
   }
