@@ -1,7 +1,7 @@
 /**
  * Where the ffmpeg binary is: a system `ffmpeg` on PATH wins (usually newer, distro-patched),
  * else the static build shipped by the `@ffmpeg-installer/ffmpeg` package, else none.
- * Used by the AAC encoder and the audio decoder.
+ * Used by the AAC and MP3 encoders and the audio decoder.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';

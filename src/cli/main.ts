@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/index.js';
 import { ApiError } from '../http/errors.js';
+import { chatCommand } from './chat.js';
+import { analyzeCommand, transcribeCommand } from './listen.js';
 import { modelsCommand } from './models.js';
 import { sayCommand, voicesCommand } from './say.js';
 import { serveCommand } from './serve.js';
@@ -34,6 +36,9 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand(program));
   program.addCommand(sayCommand(program));
   program.addCommand(voicesCommand(program));
+  program.addCommand(transcribeCommand(program));
+  program.addCommand(analyzeCommand(program));
+  program.addCommand(chatCommand(program));
   program.addCommand(
     modelsCommand(async () => {
       const config = configFromProgram(program);

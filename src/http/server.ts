@@ -5,10 +5,13 @@ import { installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import multipart from '@fastify/multipart';
 import { analysisRoutes } from './routes/analysis.js';
+import { azureRoutes } from './routes/azure.js';
+import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
+import { usageRoutes } from './routes/usage.js';
 import type { Services } from './services.js';
 
 /** A request id in OpenAI's style; sent back as `x-request-id`. */
@@ -37,5 +40,8 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   speechRoutes(app, services);
   transcriptionRoutes(app, services);
   analysisRoutes(app, services);
+  chatRoutes(app, services);
+  azureRoutes(app, services);
+  usageRoutes(app, services);
   return app;
 }

@@ -8,7 +8,9 @@ export interface Speaker {
   /** The OpenAI voice names this speaker accepts. */
   voiceNames(): readonly string[];
   /** Synthesises one passage; bounded and queued by the caller's engine host. */
-  synthesize(request: { text: string; voice: string; speed: number; instructions?: string; signal?: AbortSignal }): Promise<PcmAudio>;
+  synthesize(request: { text: string; voice: string; speed: number; instructions?: string; language?: string; signal?: AbortSignal }): Promise<PcmAudio>;
+  /** The language of a whole text (BCP-47), when it can be told; sentences are then spoken in it. */
+  detectLanguage?(text: string): Promise<string | undefined>;
 }
 
 export interface SpeakOptions {
@@ -56,9 +58,11 @@ export function speak(speaker: Speaker, options: SpeakOptions): { chunks: AsyncG
   async function* run(): AsyncGenerator<Uint8Array> {
     const pending: Array<Promise<PcmAudio>> = [];
     let next = 0;
+    // One language for the whole text: short sentences alone are too little to tell it.
+    const language = sentences.length > 1 ? await speaker.detectLanguage?.(options.text) : undefined;
     const launch = () => {
       while (next < sentences.length && pending.length <= lookahead) {
-        const promise = speaker.synthesize({ text: sentences[next]!, voice: options.voice, speed: options.speed, instructions: options.instructions, signal });
+        const promise = speaker.synthesize({ text: sentences[next]!, voice: options.voice, speed: options.speed, instructions: options.instructions, language, signal });
         promise.catch(() => undefined); // observed below; avoid unhandled rejections of later ones
         pending.push(promise);
         next++;

@@ -9,6 +9,11 @@ import type { VoiceAnalyzer } from '../engines/voice/types.js';
 import type { Services } from '../http/services.js';
 import { ModelRegistry } from '../pipeline/models.js';
 import { ModelCache } from '../store/model-cache/cache.js';
+import { hashApiKey } from '../store/context.js';
+import { openStore } from '../store/db.js';
+import { createLlmEngine } from '../engines/llm/registry.js';
+import type { LlmEngine } from '../engines/llm/types.js';
+import { understandAudio, type Understanding } from '../pipeline/understand.js';
 import { Lazy } from './lazy.js';
 import { Limiter } from './limiter.js';
 import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
@@ -48,7 +53,39 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const vad = new Lazy<VadEngine>(async () => (await vadEngineDescriptor('silero')).create(), (engine) => engine.dispose());
   const analyzer = new Lazy<VoiceAnalyzer>(async () => (await voiceAnalyzerDescriptor('prosody')).create({}), (a) => a.dispose());
 
-  const models = new ModelRegistry(['speech', 'transcription'], config.models);
+  const llm = new Lazy<LlmEngine>(
+    () =>
+      createLlmEngine(config.llm.engine, {
+        model: config.llm.model,
+        modelsDir: config.modelsDir!,
+        resolveModel: (name) => cache.resolve(name, 'llm'),
+        threads,
+        url: config.llm.url,
+        apiKey: config.llm.apiKey,
+      }),
+    (engine) => engine.dispose(),
+  );
+  const store = openStore({ dataDir: config.dataDir });
+  const stopSweeper = store.audio.startSweeper();
+
+  // Clients resend earlier turns' audio with every request: understand each clip once.
+  const understood = new Map<string, Promise<Understanding>>();
+  const UNDERSTOOD_MAX = 64;
+  const run = <T>(job: () => Promise<T>, signal?: AbortSignal) => limiter.run(job, { signal });
+  const understand: Services['understand'] = (part, signal) => {
+    const hit = understood.get(part.digest);
+    if (hit) return hit;
+    const work = (async () => {
+      const [asrEngine, vadEngine, analyzerEngine] = await Promise.all([asr.get(), vad.get(), analyzer.get()]);
+      return understandAudio({ asr: asrEngine, vad: vadEngine, analyzer: analyzerEngine, run }, part.pcm, { signal });
+    })();
+    understood.set(part.digest, work);
+    work.catch(() => understood.delete(part.digest));
+    if (understood.size > UNDERSTOOD_MAX) understood.delete(understood.keys().next().value!);
+    return work;
+  };
+
+  const models = new ModelRegistry(['speech', 'transcription', 'chat'], config.models);
   const dangling = models.danglingAliases();
   if (dangling.length > 0) throw new Error(`model aliases name models this server does not serve: ${dangling.join(', ')}`);
 
@@ -61,6 +98,30 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     asr: () => asr.get(),
     vad: () => vad.get(),
     analyzer: () => analyzer.get(),
+    llm: () => llm.get(),
+    understand,
+    audioStore: {
+      put: (entry) => store.audio.put(entry),
+      get: (id, apiKey) => store.audio.get(id, apiKey ?? null),
+    },
+    usage: {
+      record: ({ requestId, apiKey, endpoint, model, usage }) =>
+        store.usage.record({
+          requestId,
+          apiKeyHash: apiKey ? hashApiKey(apiKey) : null,
+          endpoint,
+          model,
+          promptTextTokens: usage.promptTextTokens,
+          promptAudioTokens: usage.promptAudioTokens,
+          completionTextTokens: usage.completionTextTokens,
+          completionAudioTokens: usage.completionAudioTokens,
+          cachedTokens: usage.cachedTokens,
+          audioInSec: usage.audioInSec,
+          audioOutSec: usage.audioOutSec,
+          createdAt: Math.floor(Date.now() / 1000),
+        }),
+      summary: ({ since, until, apiKey }) => store.usage.summary({ since, until, apiKeyHash: apiKey ? hashApiKey(apiKey) : undefined }),
+    },
     state: () => state,
     shutdownSignal: shutdown.signal,
   };
@@ -76,7 +137,9 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     abortInFlight: () => shutdown.abort(new DOMException('server shutting down', 'AbortError')),
     close: async () => {
       state = 'draining';
-      await Promise.allSettled([speaker.dispose(), asr.dispose(), vad.dispose(), analyzer.dispose()]);
+      stopSweeper();
+      await Promise.allSettled([speaker.dispose(), asr.dispose(), vad.dispose(), analyzer.dispose(), llm.dispose()]);
+      store.close();
     },
   };
 }

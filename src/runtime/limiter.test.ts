@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Limiter } from './limiter.js';
+import { Limiter, withPriority } from './limiter.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -45,4 +45,17 @@ test('drops a queued job whose signal aborts', async () => {
   release();
   await first;
   assert.equal(ran, false);
+});
+
+test('takes the priority of the async context it runs in', async () => {
+  const limiter = new Limiter(1);
+  const order: string[] = [];
+  let release!: () => void;
+  const first = limiter.run(() => new Promise<void>((r) => (release = r)));
+  const batch = withPriority(10, () => limiter.run(async () => void order.push('batch')));
+  const live = limiter.run(async () => void order.push('live'));
+  await tick();
+  release();
+  await Promise.all([first, batch, live]);
+  assert.deepEqual(order, ['live', 'batch']);
 });

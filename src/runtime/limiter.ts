@@ -1,3 +1,16 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Priority of the work running in this async context (0 = live; batch work runs with a higher number). */
+const priorityContext = new AsyncLocalStorage<number>();
+
+/** Runs `fn` with every engine job it starts queued at `priority` (e.g. a batch line at 10). */
+export function withPriority<T>(priority: number, fn: () => T): T {
+  return priorityContext.run(priority, fn);
+}
+
+/** Priority of batch work: behind every live request. */
+export const BATCH_PRIORITY = 10;
+
 /**
  * Bounds how many engine jobs run at once (sized to the cores) and queues the rest.
  * Live requests use priority 0; background work (batches) a higher number, so a live request
@@ -24,7 +37,7 @@ export class Limiter {
 
   /** Runs `job` when a slot is free. Rejects with the signal's reason if aborted while queued. */
   async run<T>(job: () => Promise<T>, options: { signal?: AbortSignal; priority?: number } = {}): Promise<T> {
-    await this.acquire(options.signal, options.priority ?? 0);
+    await this.acquire(options.signal, options.priority ?? priorityContext.getStore() ?? 0);
     try {
       return await job();
     } finally {

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { assertValidVoiceMap, createTtsEngine, TtsRouter } from '../engines/tts/registry.js';
+import { assertValidVoiceMap, createTtsEngine, detectLanguage, TtsRouter } from '../engines/tts/registry.js';
 import type { TtsVoice, VoiceRendering } from '../engines/tts/types.js';
 import type { PcmAudio } from '../audio/types.js';
 import type { Speaker } from '../pipeline/speak.js';
@@ -43,6 +43,7 @@ export async function createEngineSpeaker(config: Config, limiter: Limiter): Pro
     voiceNames: () => router.voiceNames(),
     synthesize: (request): Promise<PcmAudio> =>
       limiter.run(async () => (await router.synthesize(request)).audio, { signal: request.signal }),
+    detectLanguage: async (text) => (await detectLanguage(text, { expected: main.languages() }))?.language,
     voiceTable: () => ({
       engine: main.id,
       map: Object.entries(voiceMap).map(([name, r]) => ({ name, voice: r.voice, pitch: r.pitch ?? 1, rate: r.rate ?? 1 })),

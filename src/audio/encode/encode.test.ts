@@ -12,8 +12,10 @@ import { ffmpegPath } from '../ffmpeg.js';
 import { concatBytes, floatToInt16, floatToS16le, s16leToFloat } from '../pcm.js';
 import { amplitudeAt, dominantFrequency, tone, whiteNoise } from '../test-signals.js';
 import type { AudioEncoder, OutputFormat } from '../types.js';
-import { AacEncoder } from './aac.js';
+import { AacEncoder, adtsFrameLength } from './aac.js';
+import { ffmpegEncoders, FrameCounter } from './ffmpeg-encoder.js';
 import { CONTENT_TYPES, createEncoder, encodeAll, OUTPUT_FORMATS } from './index.js';
+import { Mp3Encoder, mpegAudioFrameLength, type Mp3EncoderOptions } from './mp3.js';
 import { oggCrc32 } from './ogg.js';
 import { OPUS_PRE_SKIP } from './opus.js';
 
@@ -36,7 +38,11 @@ after(() => {
 
 /** Feed `samples` through a new encoder in uneven chunks; returns every byte it produced. */
 async function encodeChunked(format: OutputFormat, samples: Float32Array, streaming = false): Promise<{ bytes: Uint8Array; writes: Uint8Array[] }> {
-  const enc = createEncoder(format, { streaming });
+  return feedChunked(createEncoder(format, { streaming }), samples);
+}
+
+/** Feed `samples` through `enc` in uneven chunks; returns every byte it produced. */
+async function feedChunked(enc: AudioEncoder, samples: Float32Array): Promise<{ bytes: Uint8Array; writes: Uint8Array[] }> {
   const writes: Uint8Array[] = [];
   let at = 0;
   for (let i = 0; at < samples.length; i++) {
@@ -335,6 +341,175 @@ test('encodes a whole clip in one call', async () => {
   const bytes = await encodeAll('flac', input);
   const decoded = await decode(save('all.flac', bytes), 'flac');
   assert.deepEqual(floatToInt16(decoded), floatToInt16(input));
+});
+
+/** Bytes of one MPEG-2 Layer III frame at 64 kbit/s and 24 kHz (72 · 64 000 / 24 000, never padded). */
+const MP3_FRAME_BYTES = 192;
+
+/** Walk an MP3 stream frame by frame: every frame must be MPEG-2 Layer III, 64 kbit/s, 24 kHz, mono. */
+function mp3Frames(bytes: Uint8Array): number {
+  let frames = 0;
+  for (let at = 0; at < bytes.length; frames++) {
+    const h = [...bytes.subarray(at, at + 4)];
+    assert.equal(mpegAudioFrameLength(h), MP3_FRAME_BYTES, `frame ${frames} at byte ${at}: header ${Buffer.from(h).toString('hex')}`);
+    assert.equal((h[1]! >> 3) & 3, 2, 'MPEG-2');
+    assert.equal(h[2]! >> 4, 8, '64 kbit/s');
+    assert.equal((h[2]! >> 2) & 3, 1, '24 kHz');
+    assert.equal(h[3]! >> 6, 3, 'mono');
+    at += MP3_FRAME_BYTES;
+  }
+  return frames;
+}
+
+/** A stand-in for ffmpeg: a shell script that prints `encoders` for `-encoders` and otherwise fails. */
+function fakeFfmpeg(name: string, encoders: string): string {
+  const file = join(dir, name);
+  const script = `#!/bin/sh\ncase "$*" in *-encoders*) printf '%s\\n' '${encoders}'; exit 0;; esac\necho 'simulated failure' >&2\nexit 1\n`;
+  writeFileSync(file, script, { mode: 0o755 });
+  return file;
+}
+
+describe('mp3 through ffmpeg, or lamejs in-process without it', () => {
+  const backends: { name: string; opts: Mp3EncoderOptions; backend: 'ffmpeg' | 'in-process' }[] = [
+    { name: 'ffmpeg (libmp3lame)', opts: {}, backend: 'ffmpeg' },
+    { name: 'in-process (lamejs, forced)', opts: { ffmpeg: null }, backend: 'in-process' },
+  ];
+  for (const b of backends) {
+    for (const streaming of [false, true]) {
+      test(`${b.name}${streaming ? ', streaming' : ''}: bare CBR frames that ffprobe accepts and that decode back to the tone`, async () => {
+        const enc = new Mp3Encoder({ ...b.opts, streaming });
+        assert.equal(enc.backend, null, 'nothing is chosen before the first write');
+        const { bytes } = await feedChunked(enc, input);
+        assert.equal(enc.backend, b.backend);
+        assert.equal(enc.contentType, 'audio/mpeg');
+        // No ID3 tag and no Xing/Info frame: the stream is frames from the first byte to the last.
+        const frames = mp3Frames(bytes);
+        const head = Buffer.from(bytes.subarray(0, MP3_FRAME_BYTES)).toString('latin1');
+        assert.doesNotMatch(head, /Xing|Info|LAME/);
+        // The input plus LAME's delay and the flush, in 576-sample frames.
+        assert.ok(frames * 576 >= input.length && frames * 576 < input.length + 4 * 576, `${frames} frames`);
+
+        const file = save(`${b.backend}${streaming ? '-stream' : ''}.mp3`, bytes);
+        const info = await probe(file, 'mp3');
+        assert.equal(info.streams.length, 1);
+        assert.equal(info.streams[0]!.codec_name, 'mp3');
+        assert.equal(Number(info.streams[0]!.sample_rate), RATE);
+        assert.equal(info.streams[0]!.channels, 1);
+        const decoded = await decode(file, 'mp3');
+        assert.ok(Math.abs(decoded.length / RATE - SECONDS) / SECONDS < 0.05, `decoded ${decoded.length} samples`);
+        const mid = decoded.subarray(Math.round(0.25 * RATE), Math.round(1.25 * RATE));
+        assert.ok(Math.abs(dominantFrequency(mid, RATE) - FREQ) < 2);
+        assert.ok(Math.abs(amplitudeAt(mid, RATE, FREQ) - 0.5) < 0.05);
+      });
+    }
+  }
+
+  test('chooses ffmpeg by default when it has libmp3lame', async () => {
+    const bin = ffmpegPath();
+    assert.ok(bin);
+    assert.ok((await ffmpegEncoders(bin)).has('libmp3lame'), 'the test ffmpeg should have libmp3lame');
+    const enc = createEncoder('mp3') as Mp3Encoder;
+    await enc.write(input.subarray(0, 1000));
+    assert.equal(enc.backend, 'ffmpeg');
+    await enc.end();
+  });
+
+  test('streams ffmpeg MP3 sentence by sentence: each write returns the frames of what was written', async () => {
+    const enc = new Mp3Encoder({ streaming: true });
+    const sentence = Math.round(0.4 * RATE);
+    let bytes = 0;
+    for (let at = 0; at < input.length; at += sentence) {
+      const t0 = performance.now();
+      bytes += (await enc.write(input.subarray(at, at + sentence))).length;
+      const ms = performance.now() - t0;
+      const written = Math.min(input.length, at + sentence);
+      // All but the last few frames: ffmpeg's input blocks, LAME's delay, its bit reservoir.
+      assert.ok(bytes / MP3_FRAME_BYTES >= Math.floor(written / 576) - 5, `${bytes} bytes after ${written} samples`);
+      assert.ok(ms < 900, `the write waited ${ms.toFixed(0)} ms: the frame count never caught up`);
+    }
+    assert.equal(enc.backend, 'ffmpeg');
+    // At the end: the held-back frames and LAME's flush (8 frames with the bundled ffmpeg).
+    assert.ok((await enc.end()).length <= 10 * MP3_FRAME_BYTES, 'only the held-back frames come at the end');
+  });
+
+  test('falls back to lamejs when the ffmpeg has no libmp3lame, does not run or does not exist', async () => {
+    const noLame = fakeFfmpeg('ffmpeg-without-lame', ' A..... aac                  AAC (Advanced Audio Coding)');
+    for (const ffmpeg of [noLame, '/bin/false', join(dir, 'no-such-ffmpeg')]) {
+      const enc = new Mp3Encoder({ ffmpeg, streaming: true });
+      const { bytes } = await feedChunked(enc, input);
+      assert.equal(enc.backend, 'in-process', ffmpeg);
+      assert.ok(mp3Frames(bytes) > 0);
+      await probe(save('fallback.mp3', bytes), 'mp3');
+    }
+  });
+
+  test('turns an ffmpeg MP3 failure into a generic server error that leaks nothing', async () => {
+    const broken = fakeFfmpeg('ffmpeg-broken', ' A..... libmp3lame           libmp3lame MP3 (MPEG audio layer 3) (codec mp3)');
+    for (const streaming of [false, true]) {
+      const enc = new Mp3Encoder({ ffmpeg: broken, streaming });
+      await assert.rejects(
+        (async () => {
+          await enc.write(input);
+          await enc.end();
+        })(),
+        (e) => {
+          assert.ok(isApiError(e));
+          assert.equal(e.status, 500);
+          assert.doesNotMatch(e.message, /ffmpeg|pipe|exit|simulated/i);
+          assert.match(String((e.cause as Error).message), /simulated failure/);
+          return true;
+        },
+      );
+      assert.equal(enc.backend, 'ffmpeg');
+      enc.abort();
+    }
+  });
+
+  test('aborts an ffmpeg MP3 encoder while it is writing or ending', async () => {
+    const writing = new Mp3Encoder({ streaming: true });
+    const pending = writing.write(input);
+    writing.abort();
+    await assert.rejects(pending, (e) => isApiError(e) && e.code === 'request_cancelled');
+
+    const ending = new Mp3Encoder();
+    await ending.write(input);
+    const end = ending.end();
+    ending.abort();
+    await assert.rejects(end, (e) => isApiError(e) && e.code === 'request_cancelled');
+  });
+});
+
+test('reads MPEG audio frame lengths from their headers', () => {
+  assert.equal(mpegAudioFrameLength([0xff, 0xfb, 0x90, 0x00]), 417, 'MPEG-1, 128 kbit/s, 44.1 kHz');
+  assert.equal(mpegAudioFrameLength([0xff, 0xfb, 0x92, 0x00]), 418, 'the same, padded');
+  assert.equal(mpegAudioFrameLength([0xff, 0xf3, 0x84, 0xc4]), 192, 'MPEG-2, 64 kbit/s, 24 kHz');
+  assert.equal(mpegAudioFrameLength([0xff, 0xe3, 0x18, 0xc4]), 72, 'MPEG-2.5, 8 kbit/s, 8 kHz');
+  assert.equal(mpegAudioFrameLength([0xff, 0xfd, 0x90, 0x00]), 0, 'Layer II');
+  assert.equal(mpegAudioFrameLength([0x49, 0x44, 0x33, 0x04]), 0, 'an ID3 tag');
+  assert.equal(mpegAudioFrameLength([0xff, 0xfb, 0xf0, 0x00]), 0, 'a bad bit-rate index');
+});
+
+test('counts MP3 and ADTS frames however their bytes are split', async () => {
+  const streams = [
+    { bytes: await encodeAll('mp3', input), counter: () => new FrameCounter(4, mpegAudioFrameLength) },
+    { bytes: await encodeAll('aac', input), counter: () => new FrameCounter(6, adtsFrameLength) },
+  ];
+  for (const { bytes, counter } of streams) {
+    const whole = counter();
+    whole.push(bytes);
+    assert.ok(whole.count > 10 && Number.isFinite(whole.count));
+    for (const size of [1, 2, 5, 191, 192, 193, 1000]) {
+      const c = counter();
+      for (let at = 0; at < bytes.length; at += size) c.push(bytes.subarray(at, at + size));
+      assert.equal(c.count, whole.count, `pieces of ${size} bytes`);
+    }
+    const partial = counter();
+    partial.push(bytes.subarray(0, bytes.length - 1));
+    assert.equal(partial.count, whole.count - 1, 'an incomplete frame is not counted');
+  }
+  const lost = new FrameCounter(4, mpegAudioFrameLength);
+  lost.push(new TextEncoder().encode('ID3 tag, not a frame'));
+  assert.equal(lost.count, Number.POSITIVE_INFINITY, 'lost sync stops the waiting');
 });
 
 test('encodes 10 s of audio in every format much faster than real time', async (t) => {

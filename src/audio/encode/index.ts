@@ -43,7 +43,7 @@ export function createEncoder(format: OutputFormat, opts: EncoderOptions = {}): 
     case 'pcm':
       return new PcmEncoder();
     case 'mp3':
-      return new Mp3Encoder();
+      return new Mp3Encoder(opts);
     case 'opus':
       return new OpusEncoder(opts);
     case 'flac':

@@ -54,9 +54,9 @@ test('clamps times into the audio and rounds them to milliseconds', () => {
   assert.equal(clampTime(1.23456, 5), 1.235);
 });
 
-test('allows a minute plus five times the audio by default', () => {
-  assert.equal(defaultTimeoutMs(0), 60_000);
-  assert.equal(defaultTimeoutMs(10), 110_000);
+test('allows two minutes plus ten times the audio by default', () => {
+  assert.equal(defaultTimeoutMs(0), 120_000);
+  assert.equal(defaultTimeoutMs(10), 220_000);
 });
 
 test('parses pocketsphinx_continuous -time output into utterances of words', () => {

@@ -21,12 +21,13 @@ export function durationOf(pcm: PcmAudio): number {
 }
 
 /**
- * Default time one call may take: a minute plus five times the audio's length. Generous on
- * purpose — whisper's prebuilt CPU binary runs without AVX (see README) — the timeout exists to
- * catch a call that never finishes, not a slow one.
+ * Default time one call may take: two minutes plus ten times the audio's length. Generous on
+ * purpose — the prebuilt whisper.cpp binary runs without AVX here (see README), so a base model
+ * needs about its audio's length — the timeout exists to catch a call that never finishes, not
+ * a slow one. Configure a tighter one per engine (`timeoutMs`) or per call.
  */
 export function defaultTimeoutMs(durationSec: number): number {
-  return 60_000 + 5_000 * durationSec;
+  return 120_000 + 10_000 * durationSec;
 }
 
 /** 504 `engine_timeout`: the engine did not finish in time and was stopped. */

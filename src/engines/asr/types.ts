@@ -100,7 +100,7 @@ export interface AsrEngineOptions {
   threads: number;
   /** Turns a model cache name into a file path (the cache's resolver). Default: the name is a path. */
   resolveModel?: (name: string) => string | Promise<string>;
-  /** Default per-call timeout; default: 60 s + 5 × the audio's duration. */
+  /** Default per-call timeout; default: 120 s + 10 × the audio's duration. */
   timeoutMs?: number;
 }
 

@@ -6,7 +6,7 @@ import { field, readUploadForm } from '../multipart.js';
 import type { Services } from '../services.js';
 import { asObject, readString } from '../validate.js';
 import { snakeKeys } from '../wire.js';
-import { clientAbortSignal } from './speech.js';
+import { clientAbortSignal, type RouteOptions } from './speech.js';
 
 /** Audio in chat and in JSON bodies: 20 MB of decoded bytes at most (as OpenAI's input_audio). */
 export const MAX_INPUT_AUDIO_BYTES = 20 * 1024 * 1024;
@@ -18,8 +18,8 @@ export const MAX_INPUT_AUDIO_BYTES = 20 * 1024 * 1024;
  * arousal_score, cues, measures}, description}` where `description` is the line the chat
  * pipeline hands to the language model.
  */
-export function analysisRoutes(app: FastifyInstance, services: Services, prefix = ''): void {
-  app.post(`${prefix}/v1/audio/analysis`, async (request, reply) => {
+export function analysisRoutes(app: FastifyInstance, services: Services, options: RouteOptions = {}): void {
+  app.post(`${options.prefix ?? '/v1'}/audio/analysis`, async (request, reply) => {
     let bytes: Uint8Array;
     let format: string | undefined;
     let language: string | undefined;

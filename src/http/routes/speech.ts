@@ -6,6 +6,14 @@ import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { asObject, readEnum, readNumber, readString } from '../validate.js';
 
+/** Where a route family is mounted: OpenAI's `/v1`, or Azure's deployment prefix with its model. */
+export interface RouteOptions {
+  /** Path prefix; default `/v1`. */
+  prefix?: string;
+  /** Azure: the model the deployment in the path stands for (the body's `model` is then ignored). */
+  modelFor?: (request: FastifyRequest) => string;
+}
+
 /** OpenAI's `response_format` values for speech, in the order its docs list them. */
 export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const satisfies readonly OutputFormat[];
 const STREAM_FORMATS = ['audio', 'sse'] as const;
@@ -22,9 +30,9 @@ export interface SpeechCreateParams {
 }
 
 /** Reads and checks the body; every problem is an ApiError naming its field. */
-export function parseSpeechBody(raw: unknown, services: Services): SpeechCreateParams {
+export function parseSpeechBody(raw: unknown, services: Services, fixedModel?: string): SpeechCreateParams {
   const body = asObject(raw);
-  const model = readString(body, 'model', { required: true });
+  const model = fixedModel ?? readString(body, 'model', { required: true });
   services.models.resolve(model, 'speech');
   const input = readString(body, 'input', { required: true, min: 1, max: 4096 });
   const voiceValue = body.voice;
@@ -55,9 +63,9 @@ function sseEvent(data: unknown): string {
 }
 
 /** `POST /v1/audio/speech` as OpenAI's: audio bytes, streamed as they are made, or SSE events. */
-export function speechRoutes(app: FastifyInstance, services: Services, prefix = ''): void {
-  app.post(`${prefix}/v1/audio/speech`, async (request, reply) => {
-    const params = parseSpeechBody(request.body, services);
+export function speechRoutes(app: FastifyInstance, services: Services, options: RouteOptions = {}): void {
+  app.post(`${options.prefix ?? '/v1'}/audio/speech`, async (request, reply) => {
+    const params = parseSpeechBody(request.body, services, options.modelFor?.(request));
     const signal = clientAbortSignal(request, reply, services);
     const { chunks, stats, contentType } = speak(services.speaker, {
       text: params.input,

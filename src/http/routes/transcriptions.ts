@@ -6,7 +6,7 @@ import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type FullTranscript, t
 import { ApiError } from '../errors.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
 import type { Services } from '../services.js';
-import { clientAbortSignal } from './speech.js';
+import { clientAbortSignal, type RouteOptions } from './speech.js';
 
 /** OpenAI's upload limit for transcriptions. */
 export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
@@ -24,8 +24,8 @@ export interface TranscriptionParams {
   stream: boolean;
 }
 
-function parseForm(form: UploadForm, services: Services, task: 'transcribe' | 'translate'): TranscriptionParams {
-  const model = field(form, 'model');
+function parseForm(form: UploadForm, services: Services, task: 'transcribe' | 'translate', fixedModel?: string): TranscriptionParams {
+  const model = fixedModel ?? field(form, 'model');
   if (model === undefined || model === '') throw ApiError.missingParameter('model');
   services.models.resolve(model, 'transcription');
   if (!form.file) throw ApiError.missingParameter('file');
@@ -75,23 +75,24 @@ async function send(reply: FastifyReply, transcript: FullTranscript, params: Tra
  * is decoded, trimmed and windowed by VAD, recognised, and rendered in the requested format;
  * `stream=true` sends `transcript.text.delta` events as each window is recognised.
  */
-export function transcriptionRoutes(app: FastifyInstance, services: Services, prefix = ''): void {
+export function transcriptionRoutes(app: FastifyInstance, services: Services, options: RouteOptions = {}): void {
+  const prefix = options.prefix ?? '/v1';
   const handle = (task: 'transcribe' | 'translate') => async (request: import('fastify').FastifyRequest, reply: FastifyReply) => {
     const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
-    const params = parseForm(form, services, task);
+    const params = parseForm(form, services, task, options.modelFor?.(request));
     const signal = clientAbortSignal(request, reply, services);
     const audio = await decodeAudio(params.audio.bytes, { param: 'file', format: params.audio.filename.split('.').pop(), maxBytes: MAX_UPLOAD_BYTES, signal });
     const [asr, vad] = await Promise.all([services.asr(), services.vad()]);
     const deps = { asr, vad, run: <T>(job: () => Promise<T>, s?: AbortSignal) => services.limiter.run(job, { signal: s }) };
-    const options = { language: params.language, prompt: params.prompt, temperature: params.temperature, task, wordTimestamps: params.granularities.has('word'), signal };
-    if (!params.stream) return send(reply, await transcribeAudio(deps, audio, options), params, task);
+    const turn = { language: params.language, prompt: params.prompt, temperature: params.temperature, task, wordTimestamps: params.granularities.has('word'), signal };
+    if (!params.stream) return send(reply, await transcribeAudio(deps, audio, turn), params, task);
 
     const queue: string[] = [];
     let wake: (() => void) | undefined;
     let done = false;
     let failure: unknown;
     const work = transcribeAudio(deps, audio, {
-      ...options,
+      ...turn,
       onText: (delta) => {
         queue.push(sse({ type: 'transcript.text.delta', delta }));
         wake?.();
@@ -123,6 +124,6 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, pr
     reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
     return reply.send(Readable.from(events()));
   };
-  app.post(`${prefix}/v1/audio/transcriptions`, handle('transcribe'));
-  app.post(`${prefix}/v1/audio/translations`, handle('translate'));
+  app.post(`${prefix}/audio/transcriptions`, handle('transcribe'));
+  app.post(`${prefix}/audio/translations`, handle('translate'));
 }

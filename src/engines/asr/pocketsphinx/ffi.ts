@@ -38,6 +38,9 @@ interface SphinxApi {
   ps_process_raw: AsyncFn;
   ps_end_utt: AsyncFn;
   ps_get_in_speech: Fn;
+  ps_set_keyphrase: Fn;
+  ps_set_search: Fn;
+  ps_get_search: Fn;
   ps_get_hyp: Fn;
   ps_get_logmath: Fn;
   ps_seg_iter: Fn;
@@ -75,6 +78,9 @@ export function loadSphinxApi(): Promise<SphinxApi> {
       ps_process_raw: f(ps, 'int ps_process_raw(ps_decoder_t *ps, const int16_t *data, size_t n_samples, int no_search, int full_utt)') as AsyncFn,
       ps_end_utt: f(ps, 'int ps_end_utt(ps_decoder_t *ps)') as AsyncFn,
       ps_get_in_speech: f(ps, 'uint8_t ps_get_in_speech(ps_decoder_t *ps)'),
+      ps_set_keyphrase: f(ps, 'int ps_set_keyphrase(ps_decoder_t *ps, const char *name, const char *keyphrase)'),
+      ps_set_search: f(ps, 'int ps_set_search(ps_decoder_t *ps, const char *name)'),
+      ps_get_search: f(ps, 'const char *ps_get_search(ps_decoder_t *ps)'),
       ps_get_hyp: f(ps, 'const char *ps_get_hyp(ps_decoder_t *ps, _Out_ int32_t *out_best_score)'),
       ps_get_logmath: f(ps, 'logmath_t *ps_get_logmath(ps_decoder_t *ps)'),
       ps_seg_iter: f(ps, 'ps_seg_t *ps_seg_iter(ps_decoder_t *ps)'),
@@ -147,9 +153,9 @@ export class SphinxDecoder {
   }
 
   /** Feeds 16 kHz samples (on a worker thread); returns whether pocketsphinx's VAD hears speech now. */
-  async process(samples: Int16Array, options: { noSearch?: boolean } = {}): Promise<boolean> {
+  async process(samples: Int16Array): Promise<boolean> {
     this.check();
-    const r = await callAsync(this.api.ps_process_raw, this.ps, samples, samples.length, options.noSearch ? 1 : 0, 0);
+    const r = await callAsync(this.api.ps_process_raw, this.ps, samples, samples.length, 0, 0);
     if (r < 0) throw new Error('ps_process_raw failed');
     return Number(this.api.ps_get_in_speech(this.ps)) !== 0;
   }
@@ -160,6 +166,22 @@ export class SphinxDecoder {
     const r = await callAsync(this.api.ps_end_utt, this.ps);
     if (r < 0) throw new Error('ps_end_utt failed');
     return this.words();
+  }
+
+  /** Adds a keyword-spotting search (cheap: only the keyphrase's phones are scored). */
+  addKeyphraseSearch(name: string, keyphrase: string): void {
+    this.check();
+    if (Number(this.api.ps_set_keyphrase(this.ps, name, keyphrase)) < 0) throw new Error(`ps_set_keyphrase(${name}) failed`);
+  }
+
+  /** The active search's name (`_default` = the language model). */
+  get search(): string {
+    return (this.api.ps_get_search(this.ps) as string | null) ?? '';
+  }
+
+  set search(name: string) {
+    this.check();
+    if (Number(this.api.ps_set_search(this.ps, name)) < 0) throw new Error(`ps_set_search(${name}) failed`);
   }
 
   /** The best hypothesis of the last utterance as one string (for diagnostics). */

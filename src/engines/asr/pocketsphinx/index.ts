@@ -40,14 +40,13 @@ export async function createPocketsphinxEngine(options: PocketsphinxOptions): Pr
   if (!model.ok) {
     throw ApiError.engineUnavailable(`pocketsphinx's US English model is missing (${model.missing.join(', ')}). Install it: ${SPHINX_INSTALL_HINT}`);
   }
-  const { PocketsphinxEngine } = await import('./engine.js');
+  const { PocketsphinxEngine, createSphinxDecoder } = await import('./engine.js');
   const timeout = options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {};
   const backend = options.backend ?? 'auto';
   let ffiError: unknown;
   if (backend !== 'cli') {
     try {
-      const { SphinxDecoder } = await import('./ffi.js');
-      const decoder = await SphinxDecoder.create(model.paths);
+      const decoder = await createSphinxDecoder(model.paths);
       return new PocketsphinxEngine({ model: model.paths, backend: 'ffi', decoder, ...timeout });
     } catch (e) {
       ffiError = e;

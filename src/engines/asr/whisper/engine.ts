@@ -269,6 +269,10 @@ class WhisperHost {
         serialization: 'advanced',
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+        // ggml's OpenMP threads spin while they wait; on a machine shared with other work that
+        // made 2 threads twice as slow as 1 (measured: 23 s vs 11 s per encoder window). Passive
+        // waiting keeps 2 threads at par under load. An explicit setting wins.
+        env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' },
       }),
     );
     let reply: HostReply;

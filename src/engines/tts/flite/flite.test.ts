@@ -122,7 +122,7 @@ describe('flite engine', () => {
   });
 
   test('a synthesis over the time limit rejects with a 500', async () => {
-    const slow = await FliteEngine.create({ modelsDir: tmp, concurrency: 1, timeoutMs: 100 });
+    const slow = await FliteEngine.create({ modelsDir: tmp, concurrency: 1, timeoutMs: 500 });
     try {
       await assert.rejects(slow.synthesize({ text: LONG.repeat(4), rendering: { voice: 'slt' }, speed: 0.25 }), (e) => isApiError(e) && e.status === 500 && /timed out/.test(String((e.cause as Error).message)));
       const next = await slow.synthesize({ text: 'Hi.', rendering: { voice: 'kal' }, speed: 1 });

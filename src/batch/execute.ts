@@ -1,0 +1,114 @@
+import crypto from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../http/errors.js';
+import { hashApiKey } from '../store/context.js';
+import { BATCH_PRIORITY, withPriority } from '../runtime/limiter.js';
+import { errorLine, newBatchRequestId } from './batch-store.js';
+import type { LineResult } from './types.js';
+
+/**
+ * Runs one batch line through the live pipeline: the request is injected into the same Fastify
+ * app that serves live traffic (`app.inject`, no socket), so validation, errors, engines, usage
+ * metering and audio ids are exactly the live ones. It runs under `BATCH_PRIORITY`, so every
+ * engine job it starts queues behind live requests.
+ *
+ * Parley's audio extensions travel as JSON: a `/v1/audio/speech` line answers
+ * `{"audio": <base64>, "format", "content_type"}`, and a `/v1/audio/transcriptions` (or
+ * `/translations`) line sends `{"file": <base64>, "filename"?, "model", …the form fields}`, turned
+ * into the multipart request the live route expects.
+ */
+
+/** What a line to run carries. */
+export interface LineToRun {
+  customId: string;
+  /** `{"url": "/v1/…", "body": {…}}` as JSON text. */
+  request: string;
+  /** sha256 of the batch owner's API key, or null. */
+  owner: string | null;
+}
+
+/** Runs a line; never rejects (a failure is a `failed` result). */
+export type LineRunner = (line: LineToRun) => Promise<LineResult & { statusCode: number | null }>;
+
+function outputLine(customId: string, statusCode: number, requestId: string, bodyJson: string): string {
+  return `{"id":${JSON.stringify(newBatchRequestId())},"custom_id":${JSON.stringify(customId)},"response":{"status_code":${statusCode},"request_id":${JSON.stringify(requestId)},"body":${bodyJson}},"error":null}`;
+}
+
+/** The multipart body of a transcription line. */
+function multipartFrom(body: Record<string, unknown>): { payload: Buffer; contentType: string } | ApiError {
+  const boundary = `----parley${crypto.randomBytes(12).toString('hex')}`;
+  const parts: Buffer[] = [];
+  const field = (name: string, value: string) => parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'utf8'));
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'file' || key === 'filename' || value === undefined || value === null) continue;
+    if (Array.isArray(value)) {
+      const name = key.endsWith('[]') ? key : `${key}[]`;
+      for (const v of value) field(name, String(v));
+    } else if (typeof value === 'object') {
+      return ApiError.invalidRequest(key, `Invalid type for '${key}': expected a string, number or array.`, 'invalid_type');
+    } else {
+      field(key, String(value));
+    }
+  }
+  if (body.file !== undefined && body.file !== null) {
+    if (typeof body.file !== 'string') return ApiError.invalidRequest('file', "Invalid type for 'file': expected the audio as a base64 string.", 'invalid_type');
+    const filename = typeof body.filename === 'string' && body.filename.length > 0 ? body.filename.replace(/["\r\n]/g, '_') : 'audio';
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`, 'utf8'));
+    parts.push(Buffer.from(body.file, 'base64'));
+    parts.push(Buffer.from('\r\n', 'utf8'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * A runner over `app`. The line runs as the key that created the batch: the configured key whose
+ * hash is the batch's owner (keys are never stored, only their hashes). With no keys configured
+ * lines run unauthenticated, as live requests do.
+ */
+export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[]): LineRunner {
+  const keyByHash = new Map(apiKeys.map((k) => [hashApiKey(k), k]));
+  return async (line) => {
+    try {
+      let headers: Record<string, string> = {};
+      if (keyByHash.size > 0) {
+        const key = line.owner === null ? undefined : keyByHash.get(line.owner);
+        if (key === undefined) {
+          return { state: 'failed', statusCode: null, line: errorLine(line.customId, 'invalid_api_key', 'The API key that created this batch is no longer accepted by this server.') };
+        }
+        headers = { authorization: `Bearer ${key}` };
+      }
+      const { url, body } = JSON.parse(line.request) as { url: string; body: Record<string, unknown> };
+      let payload: string | Buffer;
+      if (url === '/v1/audio/transcriptions' || url === '/v1/audio/translations') {
+        const form = multipartFrom(body);
+        if (form instanceof ApiError) return { state: 'failed', statusCode: form.status, line: outputLine(line.customId, form.status, `req_${crypto.randomBytes(16).toString('hex')}`, JSON.stringify(form.toWire())) };
+        payload = form.payload;
+        headers['content-type'] = form.contentType;
+      } else {
+        payload = JSON.stringify(body);
+        headers['content-type'] = 'application/json';
+      }
+      const res = await withPriority(BATCH_PRIORITY, () => app.inject({ method: 'POST', url, payload, headers }));
+      const requestId = String(res.headers['x-request-id'] ?? `req_${crypto.randomBytes(16).toString('hex')}`);
+      const contentType = String(res.headers['content-type'] ?? '');
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      let bodyJson: string;
+      if (ok && url === '/v1/audio/speech') {
+        const format = typeof body.response_format === 'string' ? body.response_format : 'mp3';
+        bodyJson = JSON.stringify({ audio: res.rawPayload.toString('base64'), format, content_type: contentType });
+      } else if (contentType.includes('json')) {
+        bodyJson = res.payload;
+        // Fastify writes compact JSON; anything else is re-serialised so it stays on one line.
+        if (bodyJson.includes('\n') || bodyJson.length === 0) bodyJson = bodyJson.length === 0 ? 'null' : JSON.stringify(JSON.parse(bodyJson));
+      } else {
+        // text, srt, vtt transcripts: the body is the text as a JSON string.
+        bodyJson = JSON.stringify(res.payload);
+      }
+      return { state: ok ? 'done' : 'failed', statusCode: res.statusCode, line: outputLine(line.customId, res.statusCode, requestId, bodyJson) };
+    } catch (e) {
+      app.log.error({ err: e, customId: line.customId }, 'batch line could not be run');
+      return { state: 'failed', statusCode: null, line: errorLine(line.customId, 'internal_error', 'The server had an error while processing this request.') };
+    }
+  };
+}

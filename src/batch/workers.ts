@@ -1,0 +1,29 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+
+/**
+ * Worker identities: `host/pid/random`. A line or lease held by a worker on this host whose
+ * process is gone is taken back at once (a restart after kill -9 resumes immediately); one held
+ * elsewhere is taken back when its heartbeat is older than the stale limit.
+ */
+
+/** A new identity for this process's worker. */
+export function newWorkerId(): string {
+  return `${os.hostname()}/${process.pid}/${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/** True when `workerId` names a process on this host that no longer exists. */
+export function isDeadLocalWorker(workerId: string): boolean {
+  const parts = workerId.split('/');
+  if (parts.length < 3) return false;
+  const pid = Number(parts[parts.length - 2]);
+  const host = parts.slice(0, -2).join('/');
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

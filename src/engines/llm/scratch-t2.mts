@@ -1,0 +1,17 @@
+import { getLlama, LlamaChat } from 'node-llama-cpp';
+const T = () => Math.round(performance.now());
+const llama = await getLlama({ gpu: false, maxThreads: 2 });
+console.log('getLlama', T());
+const model = await llama.loadModel({ modelPath: '/tmp/llm/tiny.gguf' });
+const ctx = await model.createContext({ contextSize: 2048, threads: 2 });
+const seq = ctx.getSequence();
+const chat = new LlamaChat({ contextSequence: seq });
+console.log('ready', T());
+const r = await chat.generateResponse([{ type: 'user', text: 'Hello world' }], { maxTokens: 200, temperature: 0 });
+console.log('gen200', T(), r.metadata);
+const g = await llama.getGrammarFor('json');
+console.log('grammar', T());
+const r2 = await chat.generateResponse([{ type: 'user', text: 'Give JSON' }], { maxTokens: 200, grammar: g, temperature: 0 });
+console.log('json200', T(), r2.metadata);
+await llama.dispose();
+console.log('disposed', T());

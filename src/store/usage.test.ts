@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { hashApiKey } from './context.js';
+import type { Store } from './db.js';
+import { openTempStore } from './test-support.js';
+import { OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageRecordParams } from './usage.js';
+
+const alice = hashApiKey('sk-alice');
+const bob = hashApiKey('sk-bob');
+
+function usage(over: Partial<UsageRecordParams> = {}): UsageRecordParams {
+  return {
+    requestId: `chatcmpl-${Math.random().toString(36).slice(2)}`,
+    apiKeyHash: alice,
+    endpoint: '/v1/chat/completions',
+    model: 'gpt-4o-mini-audio-preview',
+    promptTextTokens: 0,
+    promptAudioTokens: 0,
+    completionTextTokens: 0,
+    completionAudioTokens: 0,
+    cachedTokens: 0,
+    audioInSec: 0,
+    audioOutSec: 0,
+    createdAt: 1_000,
+    ...over,
+  };
+}
+
+describe('usage ledger', () => {
+  let store: Store;
+  let cleanup: () => void;
+  beforeEach(() => ({ store, cleanup } = openTempStore()));
+  afterEach(() => cleanup());
+
+  it('prices exactly one million tokens of each kind at the list price', () => {
+    const m = 1_000_000;
+    const cost = openaiCost({ promptTextTokens: m, promptAudioTokens: m, completionTextTokens: m, completionAudioTokens: m, cachedTokens: 0 });
+    assert.deepEqual(cost, { textIn: 0.15, cachedTextIn: 0, textOut: 0.6, audioIn: 10, audioOut: 20, total: 30.75 });
+  });
+
+  it('charges cached prompt tokens at the cached rate instead of the text rate', () => {
+    const cost = openaiCost({ promptTextTokens: 1_000_000, promptAudioTokens: 0, completionTextTokens: 0, completionAudioTokens: 0, cachedTokens: 400_000 });
+    assert.equal(cost.textIn, 0.09); // 600k uncached × 0.15
+    assert.equal(cost.cachedTextIn, 0.03); // 400k × 0.075
+    assert.equal(cost.total, 0.12);
+  });
+
+  it('costs a minute of audio in and out at about $0.006 and $0.024', () => {
+    // 60 s in = 600 tokens, 60 s out = 1200 tokens (contract/08).
+    const cost = openaiCost({ promptTextTokens: 0, promptAudioTokens: 600, completionTextTokens: 0, completionAudioTokens: 1200, cachedTokens: 0 });
+    assert.equal(cost.audioIn, 0.006);
+    assert.equal(cost.audioOut, 0.024);
+  });
+
+  it('keeps the price table in one constant matching the contract', () => {
+    assert.deepEqual({ ...OPENAI_PRICES_USD_PER_1M }, { textIn: 0.15, cachedTextIn: 0.075, textOut: 0.6, audioIn: 10, audioOut: 20 });
+  });
+
+  it('sums every field and prices the totals', () => {
+    store.usage.record(usage({ promptTextTokens: 179, completionTextTokens: 60, completionAudioTokens: 364, audioOutSec: 18.2 }));
+    store.usage.record(usage({ promptTextTokens: 20, promptAudioTokens: 50, cachedTokens: 10, completionTextTokens: 17, completionAudioTokens: 37, audioInSec: 5, audioOutSec: 1.85 }));
+    const s = store.usage.summary();
+    assert.equal(s.requests, 2);
+    assert.equal(s.promptTextTokens, 199);
+    assert.equal(s.promptAudioTokens, 50);
+    assert.equal(s.completionTextTokens, 77);
+    assert.equal(s.completionAudioTokens, 401);
+    assert.equal(s.cachedTokens, 10);
+    assert.equal(s.promptTokens, 249);
+    assert.equal(s.completionTokens, 478);
+    assert.equal(s.totalTokens, 727);
+    assert.ok(Math.abs(s.audioInSec - 5) < 1e-9);
+    assert.ok(Math.abs(s.audioOutSec - 20.05) < 1e-9);
+    const expected = (189 * 0.15 + 10 * 0.075 + 77 * 0.6 + 50 * 10 + 401 * 20) / 1e6;
+    assert.ok(Math.abs(s.openaiCostUsd.total - expected) < 1e-9, `${s.openaiCostUsd.total} vs ${expected}`);
+    const parts = s.openaiCostUsd;
+    assert.ok(Math.abs(parts.textIn + parts.cachedTextIn + parts.textOut + parts.audioIn + parts.audioOut - parts.total) < 1e-9);
+  });
+
+  it('returns zeros for an empty ledger', () => {
+    const s = store.usage.summary();
+    assert.equal(s.requests, 0);
+    assert.equal(s.totalTokens, 0);
+    assert.equal(s.openaiCostUsd.total, 0);
+  });
+
+  it('counts a request id once even when recorded twice', () => {
+    const u = usage({ requestId: 'req_same', promptTextTokens: 5 });
+    assert.equal(store.usage.record(u), true);
+    assert.equal(store.usage.record({ ...u, promptTextTokens: 500 }), false);
+    const s = store.usage.summary();
+    assert.equal(s.requests, 1);
+    assert.equal(s.promptTextTokens, 5);
+  });
+
+  it('filters by time window, inclusive since and exclusive until', () => {
+    store.usage.record(usage({ createdAt: 100, promptTextTokens: 1 }));
+    store.usage.record(usage({ createdAt: 200, promptTextTokens: 10 }));
+    store.usage.record(usage({ createdAt: 300, promptTextTokens: 100 }));
+    assert.equal(store.usage.summary({ since: 200 }).promptTextTokens, 110);
+    assert.equal(store.usage.summary({ until: 200 }).promptTextTokens, 1);
+    assert.equal(store.usage.summary({ since: 200, until: 300 }).promptTextTokens, 10);
+  });
+
+  it('filters by API key hash', () => {
+    store.usage.record(usage({ apiKeyHash: alice, promptTextTokens: 1 }));
+    store.usage.record(usage({ apiKeyHash: bob, promptTextTokens: 10 }));
+    store.usage.record(usage({ apiKeyHash: null, promptTextTokens: 100 }));
+    assert.equal(store.usage.summary({ apiKeyHash: alice }).promptTextTokens, 1);
+    assert.equal(store.usage.summary({ apiKeyHash: bob }).promptTextTokens, 10);
+    assert.equal(store.usage.summary().promptTextTokens, 111);
+  });
+
+  it('refuses a raw API key where a hash belongs', () => {
+    assert.throws(() => store.usage.record(usage({ apiKeyHash: 'sk-alice' })), /sha256/);
+    assert.equal(store.usage.summary().requests, 0);
+  });
+
+  it('refuses negative or fractional token counts', () => {
+    assert.throws(() => store.usage.record(usage({ promptTextTokens: -1 })), RangeError);
+    assert.throws(() => store.usage.record(usage({ completionAudioTokens: 1.5 })), RangeError);
+    assert.throws(() => store.usage.record(usage({ audioInSec: Number.NaN })), RangeError);
+  });
+
+  it('prices cached tokens beyond the prompt text per row, never below zero', () => {
+    store.usage.record(usage({ promptTextTokens: 100, cachedTokens: 500 }));
+    store.usage.record(usage({ promptTextTokens: 1000, cachedTokens: 0 }));
+    const c = store.usage.summary().openaiCostUsd;
+    assert.ok(Math.abs(c.cachedTextIn - (100 * 0.075) / 1e6) < 1e-12);
+    assert.ok(Math.abs(c.textIn - (1000 * 0.15) / 1e6) < 1e-12);
+  });
+});
