@@ -313,31 +313,24 @@ export class BatchStore {
 
   /**
    * Takes up to `limit` pending lines of in-progress batches (oldest batch first, in line order)
-   * for `worker`. A line that has already been taken `MAX_LINE_ATTEMPTS` times (its workers died
-   * while running it) fails instead of being handed out again.
+   * for `worker`, in one write transaction (so two processes never take the same line).
    */
   claim(worker: string, limit: number): ClaimedLine[] {
     const out: ClaimedLine[] = [];
-    let poisoned = false;
     this.#db.transaction(() => {
       const batches = this.#db.prepare(`SELECT id, owner FROM batches WHERE status = 'in_progress' AND stop_reason IS NULL ORDER BY seq`).all() as Array<{ id: string; owner: string | null }>;
-      const pick = this.#db.prepare(`SELECT line_no, custom_id, request, attempts FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_no LIMIT ?`);
+      const pick = this.#db.prepare(`SELECT line_no, custom_id, request FROM batch_lines WHERE batch_id = ? AND state = 'pending' AND attempts < ? ORDER BY line_no LIMIT ?`);
       const take = this.#db.prepare(`UPDATE batch_lines SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1 WHERE batch_id = ? AND line_no = ? AND state = 'pending'`);
       const now = this.#now();
       for (const b of batches) {
         if (out.length >= limit) break;
-        const rows = pick.all(b.id, limit - out.length) as Array<{ line_no: number; custom_id: string; request: string; attempts: number }>;
+        const rows = pick.all(b.id, MAX_LINE_ATTEMPTS, limit - out.length) as Array<{ line_no: number; custom_id: string; request: string }>;
         for (const r of rows) {
-          if (r.attempts >= MAX_LINE_ATTEMPTS) {
-            poisoned = true;
-            continue;
-          }
           take.run(worker, now, b.id, r.line_no);
           out.push({ batchId: b.id, lineNo: r.line_no, customId: r.custom_id, request: r.request, owner: b.owner });
         }
       }
     }).immediate();
-    if (poisoned) this.failPoisonedLines();
     return out;
   }
 
@@ -387,9 +380,15 @@ export class BatchStore {
     return (this.#db.prepare(`SELECT claimed_by AS worker, MAX(claimed_at) AS lastSeen FROM batch_lines WHERE state = 'running' GROUP BY claimed_by`).all() as Array<{ worker: string; lastSeen: number }>).filter((r) => r.worker !== null);
   }
 
-  /** Puts every running line of a dead worker back to pending; returns how many. */
+  /**
+   * Puts every running line of a dead worker back to pending, except lines that have now been
+   * started `MAX_LINE_ATTEMPTS` times: those fail (they may be what kills the workers). Returns
+   * how many lines went back.
+   */
   releaseWorker(worker: string): number {
-    return this.#db.prepare(`UPDATE batch_lines SET state = 'pending', claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ? AND state = 'running'`).run(worker).changes;
+    const n = this.#db.prepare(`UPDATE batch_lines SET state = 'pending', claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ? AND state = 'running'`).run(worker).changes;
+    if (n > 0) this.failPoisonedLines();
+    return n;
   }
 
   /** How many lines of the batch are in each state. */

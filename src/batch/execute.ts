@@ -34,6 +34,25 @@ function outputLine(customId: string, statusCode: number, requestId: string, bod
   return `{"id":${JSON.stringify(newBatchRequestId())},"custom_id":${JSON.stringify(customId)},"response":{"status_code":${statusCode},"request_id":${JSON.stringify(requestId)},"body":${bodyJson}},"error":null}`;
 }
 
+/**
+ * Live WAV is streamed with unknown sizes (0xFFFFFFFF); a batch answer is whole, so its RIFF and
+ * data sizes are filled in for decoders that trust them.
+ */
+export function completeWavHeader(wav: Buffer): Buffer {
+  if (wav.length < 44 || wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 8, 12) !== 'WAVE') return wav;
+  const out = Buffer.from(wav);
+  out.writeUInt32LE(out.length - 8, 4);
+  for (let at = 12; at + 8 <= out.length; ) {
+    const id = out.toString('ascii', at, at + 4);
+    if (id === 'data') {
+      out.writeUInt32LE(out.length - at - 8, at + 4);
+      break;
+    }
+    at += 8 + out.readUInt32LE(at + 4) + (out.readUInt32LE(at + 4) % 2);
+  }
+  return out;
+}
+
 /** The multipart body of a transcription line. */
 function multipartFrom(body: Record<string, unknown>): { payload: Buffer; contentType: string } | ApiError {
   const boundary = `----parley${crypto.randomBytes(12).toString('hex')}`;
@@ -89,6 +108,9 @@ export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[
         payload = JSON.stringify(body);
         headers['content-type'] = 'application/json';
       }
+      // Before the app is ready, inject dispatches from avvio's callbacks, outside this async
+      // context, and the batch priority would be lost: make sure it is booted first.
+      await app.ready();
       const res = await withPriority(BATCH_PRIORITY, () => app.inject({ method: 'POST', url, payload, headers }));
       const requestId = String(res.headers['x-request-id'] ?? `req_${crypto.randomBytes(16).toString('hex')}`);
       const contentType = String(res.headers['content-type'] ?? '');
@@ -96,7 +118,8 @@ export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[
       let bodyJson: string;
       if (ok && url === '/v1/audio/speech') {
         const format = typeof body.response_format === 'string' ? body.response_format : 'mp3';
-        bodyJson = JSON.stringify({ audio: res.rawPayload.toString('base64'), format, content_type: contentType });
+        const audio = format === 'wav' ? completeWavHeader(res.rawPayload) : res.rawPayload;
+        bodyJson = JSON.stringify({ audio: audio.toString('base64'), format, content_type: contentType });
       } else if (contentType.includes('json')) {
         bodyJson = res.payload;
         // Fastify writes compact JSON; anything else is re-serialised so it stays on one line.

@@ -2,11 +2,13 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/index.js';
 import { ApiError } from '../http/errors.js';
+import { batchCommand } from './batch.js';
 import { chatCommand } from './chat.js';
 import { analyzeCommand, transcribeCommand } from './listen.js';
 import { modelsCommand } from './models.js';
 import { sayCommand, voicesCommand } from './say.js';
 import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
 
 /** Global flags every command accepts, turned into the one validated config. */
 export function configFromProgram(program: Command, extra: ConfigFlags = {}) {
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   program.addCommand(transcribeCommand(program));
   program.addCommand(analyzeCommand(program));
   program.addCommand(chatCommand(program));
+  program.addCommand(batchCommand(program));
+  program.addCommand(workerCommand(program));
   program.addCommand(
     modelsCommand(async () => {
       const config = configFromProgram(program);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { startBatchWorker, type BatchWorker } from '../batch/worker.js';
 import { isLoopback } from '../config/index.js';
 import { buildApp } from '../http/server.js';
 import { createRuntime } from '../runtime/host.js';
@@ -33,6 +34,7 @@ export async function serve(config: import('../config/index.js').Config): Promis
     app.log.warn(isLoopback(config.host) ? 'no API keys configured: accepting every request (loopback only)' : 'no API keys configured and --no-auth given: accepting every request from anywhere');
   }
   let closing = false;
+  let batchWorker: BatchWorker | undefined;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -44,6 +46,7 @@ export async function serve(config: import('../config/index.js').Config): Promis
     }, config.shutdownGraceMs);
     force.unref();
     try {
+      await batchWorker?.stop(config.shutdownGraceMs);
       await app.close();
       await runtime.close();
     } finally {
@@ -55,5 +58,6 @@ export async function serve(config: import('../config/index.js').Config): Promis
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   const address = await app.listen({ host: config.host, port: config.port });
   runtime.markReady();
+  batchWorker = await startBatchWorker(app, runtime);
   app.log.info(`Parley listening on ${address}`);
 }

@@ -53,6 +53,17 @@ export const configSchema = z.object({
       apiKey: z.string().optional().describe('Upstream API key'),
     })
     .prefault({}),
+  batch: z
+    .object({
+      queue: z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/, 'expected a redis:// or rediss:// URL')
+        .optional()
+        .describe('Batch queue: unset = embedded (SQLite, in-process worker); redis://host:port = BullMQ on Redis, shared by `parley worker` processes'),
+      worker: z.boolean().default(true).describe('Run batch lines in the server process too (set false when dedicated `parley worker` processes do it)'),
+      concurrency: z.number().int().min(1).max(256).optional().describe('Batch lines in flight per process (default: `concurrency`)'),
+    })
+    .prefault({}),
   models: z
     .record(z.string(), z.string())
     .default({})

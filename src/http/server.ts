@@ -6,7 +6,9 @@ import { installErrorHandling } from './error-handler.js';
 import multipart from '@fastify/multipart';
 import { analysisRoutes } from './routes/analysis.js';
 import { azureRoutes } from './routes/azure.js';
+import { batchRoutes } from './routes/batches.js';
 import { chatRoutes } from './routes/chat.js';
+import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { speechRoutes } from './routes/speech.js';
@@ -43,5 +45,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   chatRoutes(app, services);
   azureRoutes(app, services);
   usageRoutes(app, services);
+  fileRoutes(app, services);
+  batchRoutes(app, services);
   return app;
 }

@@ -1,3 +1,4 @@
+import type { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
 import type { AsrEngine } from '../engines/asr/types.js';
 import type { LlmEngine } from '../engines/llm/types.js';
@@ -8,6 +9,7 @@ import type { VoiceAnalyzer } from '../engines/voice/types.js';
 import type { ModelRegistry } from '../pipeline/models.js';
 import type { Speaker } from '../pipeline/speak.js';
 import type { Limiter } from '../runtime/limiter.js';
+import type { Store } from '../store/db.js';
 import type { UsageSummary } from '../store/usage.js';
 
 /** What the HTTP layer is handed: the pipeline's services, built once at start. */
@@ -30,6 +32,10 @@ export interface Services {
   understand(part: Extract<ChatPart, { type: 'audio' }>, signal?: AbortSignal): Promise<Understanding>;
   /** Reply audio kept for multi-turn (`audio.id`), one hour. */
   audioStore: AudioIdStore;
+  /** The durable store (SQLite + files) of this process: `store.files` backs /v1/files. */
+  store: Store;
+  /** Batches and their lines (backs /v1/batches; the batch worker runs them). */
+  batches: BatchStore;
   /** The usage ledger (token and audio accounting per request). */
   usage?: UsageRecorder;
   /** `starting` until engines are checked, `ready`, then `draining` on shutdown. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
 import { createConfiguredAsrEngine } from '../engines/asr/registry.js';
 import type { AsrEngine } from '../engines/asr/types.js';
@@ -100,6 +101,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     analyzer: () => analyzer.get(),
     llm: () => llm.get(),
     understand,
+    store,
+    batches: new BatchStore(store),
     audioStore: {
       put: (entry) => store.audio.put(entry),
       get: (id, apiKey) => store.audio.get(id, apiKey ?? null),

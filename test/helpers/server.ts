@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import type { FastifyInstance } from 'fastify';
+import { startBatchWorker, type BatchWorker, type BatchWorkerOptions } from '../../src/batch/worker.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/server.js';
 import { createRuntime, type Runtime } from '../../src/runtime/host.js';
@@ -12,6 +13,8 @@ export interface TestServer {
   config: Config;
   app: FastifyInstance;
   runtime: Runtime;
+  /** The batch worker running beside the server. */
+  batchWorker: BatchWorker;
   /** An official SDK client pointed at the server. */
   client: OpenAI;
   close(): Promise<void>;
@@ -23,21 +26,24 @@ export function tempDir(prefix = 'parley-test-'): string {
 }
 
 /** Starts the real server in-process on a free loopback port. `env` holds PARLEY_* settings. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { batch?: BatchWorkerOptions } = {}): Promise<TestServer> {
   const dataDir = tempDir();
   const config = loadConfig({ env: { PARLEY_DATA_DIR: dataDir, PARLEY_PORT: '0', PARLEY_LOG_LEVEL: 'silent', PARLEY_OFFLINE: '1', ...env } });
   const runtime = await createRuntime(config);
   const app = await buildApp(runtime.services, { logger: false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   runtime.markReady();
+  const batchWorker = await startBatchWorker(app, runtime, options.batch);
   const apiKey = config.apiKeys[0] ?? 'sk-no-key-needed';
   return {
     url: address,
     config,
     app,
     runtime,
+    batchWorker,
     client: new OpenAI({ baseURL: `${address}/v1`, apiKey, maxRetries: 0, timeout: 60_000 }),
     async close() {
+      await batchWorker.stop(2_000);
       await app.close();
       await runtime.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { clampTime, defaultTimeoutMs, wordsToSegments } from './common.js';
 import { languageName, normaliseLanguage } from './languages.js';
 import { parseCliOutput, wavBytes } from './pocketsphinx/cli.js';
 import { cleanWord } from './pocketsphinx/ffi.js';
-import { tokensToWords } from './whisper/engine.js';
+import { hostExecArgv, tokensToWords } from './whisper/engine.js';
 import { readWhisperModelInfo } from './whisper/model-file.js';
 
 test('ends a segment after a sentence, at a long pause, or when it grows too long', () => {
@@ -124,4 +124,12 @@ test('reads a whisper model header: English-only or multilingual', async () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('passes loaders to the whisper host but not -e, --inspect or --test', () => {
+  assert.deepEqual(
+    hostExecArgv(['--import', 'tsx', '--input-type=module', '-e', 'console.log(1)', '--inspect=9229', '--test', '--conditions=dev', '--enable-source-maps']),
+    ['--import', 'tsx', '--conditions=dev', '--enable-source-maps'],
+  );
+  assert.deepEqual(hostExecArgv(['-r', 'ts-node/register', '--experimental-vm-modules']), ['-r', 'ts-node/register', '--experimental-vm-modules']);
 });

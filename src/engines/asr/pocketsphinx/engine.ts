@@ -93,7 +93,7 @@ export class PocketsphinxEngine implements AsrEngine {
     const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs ?? defaultTimeoutMs(durationSec);
 
     // The caller's promise settles at once on abort or timeout; the queue slot is held until the
-    // decoder is back in a clean state.
+    // work has stopped (next chunk boundary, or the CLI process killed) and the decoder is freed.
     return new Promise<Transcript>((resolve, reject) => {
       this.queue
         .run(
@@ -102,8 +102,9 @@ export class PocketsphinxEngine implements AsrEngine {
             const stop = (this.running = new AbortController());
             const timer = setTimeout(() => stop.abort(engineTimeout(this.id, timeoutMs)), timeoutMs);
             const onAbort = (): void => stop.abort(abortReason(options.signal!));
-            options.signal?.addEventListener('abort', onAbort, { once: true });
             stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            if (options.signal?.aborted) onAbort();
             try {
               const samples = to16k(pcm);
               const utterances =

@@ -6,6 +6,7 @@
  * call starts a fresh one and reloads the model.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { floatToInt16 } from '../../../audio/pcm.js';
@@ -62,6 +63,11 @@ export class WhisperEngine implements AsrEngine {
   /** Model file in use. */
   get modelPath(): string {
     return this.settings.modelPath;
+  }
+
+  /** Process id of the current host (diagnostics), undefined between a kill and the next call. */
+  get hostPid(): number | undefined {
+    return this.host?.alive ? this.host.pid : undefined;
   }
 
   async transcribe(pcm: PcmAudio, options: AsrTranscribeOptions = {}): Promise<Transcript> {
@@ -262,13 +268,17 @@ class WhisperHost {
     return !this.dead;
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Forks the host and loads the model. */
   static async start(modelPath: string): Promise<WhisperHost> {
     const host = new WhisperHost(
       fork(hostEntry(), [], {
         serialization: 'advanced',
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+        execArgv: hostExecArgv(process.execArgv),
         // ggml's OpenMP threads spin while they wait; on a machine shared with other work that
         // made 2 threads twice as slow as 1 (measured: 23 s vs 11 s per encoder window). Passive
         // waiting keeps 2 threads at par under load. An explicit setting wins.
@@ -341,16 +351,44 @@ class WhisperHost {
     return ApiError.internal(new Error(`whisper host ${what}\n${this.stderr}`));
   }
 
-  // An idle host must not keep the server (or a test) alive; a busy one must.
+  // An idle host must not keep the server (or a script) alive; a busy one must. The process,
+  // the IPC channel and the stderr pipe each hold the event loop.
   private busy(): void {
     this.child.ref();
     this.child.channel?.ref();
+    (this.child.stderr as Socket | null)?.ref();
   }
 
   private idle(): void {
     this.child.unref();
     this.child.channel?.unref();
+    (this.child.stderr as Socket | null)?.unref();
   }
+}
+
+/** Node options that take a value and that the host needs too (module loaders such as tsx). */
+const LOADER_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
+
+/**
+ * The parent's Node options the host should inherit: loaders and conditions (so host.ts runs
+ * under tsx in development), source maps, experimental switches. Everything else is dropped —
+ * `-e`/`--eval` would make the child run the parent's script instead of the host, `--inspect`
+ * would clash on the port, `--test` would make it a test runner.
+ */
+export function hostExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (LOADER_OPTIONS.has(name)) {
+      if (eq > 0) out.push(arg);
+      else if (i + 1 < argv.length) out.push(arg, argv[++i]!);
+    } else if (name.startsWith('--experimental-') || name === '--enable-source-maps' || name === '--no-warnings') {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** host.ts under tsx (tests, dev), host.js once compiled. */

@@ -4,6 +4,7 @@
  * detection, translation, timeouts, aborts and disposal are all the real code paths.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -210,6 +211,43 @@ describe('lifecycle and errors', () => {
     await assert.rejects(running, (e: unknown) => e instanceof ApiError && e.status === 500);
     await assert.rejects(engine.transcribe(speech), (e: unknown) => e instanceof ApiError);
     await engine.dispose(); // twice is fine
+  });
+
+  test('survives a crash of the host process: one call fails, the next works', async () => {
+    const engine = await createWhisperEngine(options(englishModel));
+    try {
+      const running = engine.transcribe(long);
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(engine.hostPid!, 'SIGSEGV');
+      await assert.rejects(running, (e: unknown) => {
+        assert.ok(e instanceof ApiError);
+        assert.equal(e.status, 500);
+        assert.match(String((e.cause as Error).message), /whisper host exited \(SIGSEGV\)/);
+        return true;
+      });
+      assertTranscript(await engine.transcribe(speech), speechSec);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  test('an idle engine does not keep the process alive', async () => {
+    const script = [
+      `import { createWhisperEngine } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};`,
+      `const engine = await createWhisperEngine({ model: ${JSON.stringify(englishModel)}, modelsDir: '.', threads: 1 });`,
+      `await engine.transcribe({ samples: new Float32Array(16000), sampleRate: 16000 });`,
+      `console.log('done'); // no dispose()`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await Promise.race([
+      new Promise<number | null>((resolve) => child.on('exit', resolve)),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+    ]);
+    if (code === 'still running') child.kill('SIGKILL');
+    assert.equal(code, 0);
+    assert.match(out, /done/);
   });
 
   test('reports engine_unavailable naming the pull command when the model file is missing', async () => {

@@ -1,0 +1,175 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hashApiKey } from '../../store/context.js';
+import { MAX_FILE_BYTES, MAX_LIST_LIMIT, type FileRecord } from '../../store/files.js';
+import { requestKey } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { Services } from '../services.js';
+import { compareApiVersions } from './azure.js';
+
+/** Purposes a client may upload with (`batch_output` and `assistants_output` are written by the server). */
+export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
+
+/** Room for the multipart framing around the file when checking Content-Length up front. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+/** Where a resource family is mounted: OpenAI's `/v1`, or Azure's `/openai` (api-version required). */
+export interface ResourceRouteOptions {
+  /** `/v1` (default) or `/openai`. */
+  prefix?: string;
+  /** Azure flavour: `api-version` is required on every call. */
+  azure?: boolean;
+}
+
+/**
+ * The owner of what a request creates or reads: the sha256 of its API key, or null when the
+ * server has no keys (then everything is shared, as a client's key means nothing).
+ */
+export function ownerOf(request: FastifyRequest, services: Services): string | null {
+  if (services.config.apiKeys.length === 0) return null;
+  const key = requestKey(request);
+  return key === undefined ? null : hashApiKey(key);
+}
+
+/** Azure's `api-version` query parameter: required, and shaped like `2025-01-01-preview`. */
+export function checkAzureApiVersion(request: FastifyRequest): void {
+  const version = (request.query as Record<string, unknown>)['api-version'];
+  if (typeof version !== 'string' || version.length === 0) {
+    throw ApiError.invalidRequest('api-version', "Missing required query parameter: 'api-version'. Use e.g. ?api-version=2025-01-01-preview.", 'missing_required_parameter');
+  }
+  if (Number.isNaN(compareApiVersions(version, '2025-01-01-preview'))) {
+    throw ApiError.invalidRequest('api-version', `Unsupported api-version '${version}'. Expected a version like '2025-01-01-preview'.`, 'invalid_value');
+  }
+}
+
+/** OpenAI's `file` object. */
+export function wireFile(f: FileRecord) {
+  return { id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: f.status };
+}
+
+/** A positive integer query parameter within [1, max]. */
+export function limitParam(query: Record<string, unknown>, fallback: number, max: number): number {
+  const raw = query.limit;
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw ApiError.invalidRequest('limit', `Invalid 'limit': expected an integer from 1 to ${max}, but got '${String(raw)}'.`, 'invalid_value');
+  }
+  return n;
+}
+
+function notFound(id: string): ApiError {
+  return ApiError.notFound(`No such File object: ${id}`, null, 'id');
+}
+
+/** `attachment; filename="…"; filename*=UTF-8''…` for a stored (already cleaned) name. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/**
+ * `/v1/files` as OpenAI's: multipart upload streamed to disk (up to 200 MB), list with
+ * `purpose`/`limit`/`after`/`order`, retrieve, `/content` (streamed), delete. Each file belongs
+ * to the key that uploaded it; any other key gets a 404. Also mounted as Azure's `/openai/files`.
+ */
+export function fileRoutes(app: FastifyInstance, services: Services): void {
+  mountFileRoutes(app, services);
+  mountFileRoutes(app, services, { prefix: '/openai', azure: true });
+}
+
+/** The file routes under one prefix. */
+export function mountFileRoutes(app: FastifyInstance, services: Services, options: ResourceRouteOptions = {}): void {
+  const prefix = options.prefix ?? '/v1';
+  const files = services.store.files;
+  const check = options.azure ? checkAzureApiVersion : () => undefined;
+
+  app.post(`${prefix}/files`, async (request, reply) => {
+    check(request);
+    if (!request.isMultipart()) {
+      throw ApiError.invalidRequest(null, "Expected a multipart/form-data request body with 'file' and 'purpose' fields.", 'unsupported_content_type');
+    }
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_FILE_BYTES + MULTIPART_OVERHEAD) {
+      reply.header('connection', 'close');
+      throw ApiError.tooLarge(`The file is too large: the maximum file size is ${MAX_FILE_BYTES / 1024 / 1024} MB.`, 'file');
+    }
+    const apiKeyHash = ownerOf(request, services);
+    const fields = new Map<string, string>();
+    // The purpose may come after the file: the bytes stream to disk meanwhile, and the purpose
+    // is settled (or the upload refused and removed) once the form has been read.
+    let settlePurpose!: { resolve: (p: string) => void; reject: (e: unknown) => void };
+    const laterPurpose = new Promise<string>((resolve, reject) => (settlePurpose = { resolve, reject }));
+    laterPurpose.catch(() => undefined);
+    let creating: Promise<FileRecord> | undefined;
+    for await (const part of request.parts({ limits: { fileSize: MAX_FILE_BYTES + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } })) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file' || creating) {
+          part.file.resume();
+          continue;
+        }
+        const known = fields.get('purpose');
+        if (known !== undefined && !(UPLOAD_PURPOSES as readonly string[]).includes(known)) throw ApiError.invalidValue('purpose', known, UPLOAD_PURPOSES);
+        creating = files.create({ purpose: known ?? laterPurpose, filename: part.filename || 'file', stream: part.file, apiKeyHash, maxBytes: MAX_FILE_BYTES });
+        creating.catch(() => undefined);
+        // Either the whole file is on disk, or the upload failed (too large): then stop reading.
+        const failed = await Promise.race([
+          new Promise<false>((resolve) => part.file.once('end', () => resolve(false))),
+          creating.then(
+            () => false,
+            () => true,
+          ),
+        ]);
+        if (failed) await creating;
+      } else {
+        fields.set(part.fieldname, String(part.value));
+      }
+    }
+    const purpose = fields.get('purpose');
+    if (!creating) throw ApiError.missingParameter('file');
+    if (purpose === undefined || purpose === '') settlePurpose.reject(ApiError.missingParameter('purpose'));
+    else if (!(UPLOAD_PURPOSES as readonly string[]).includes(purpose)) settlePurpose.reject(ApiError.invalidValue('purpose', purpose, UPLOAD_PURPOSES));
+    else settlePurpose.resolve(purpose);
+    return wireFile(await creating);
+  });
+
+  app.get(`${prefix}/files`, async (request) => {
+    check(request);
+    const query = request.query as Record<string, unknown>;
+    const order = query.order === undefined ? 'desc' : String(query.order);
+    if (order !== 'asc' && order !== 'desc') throw ApiError.invalidValue('order', order, ['asc', 'desc']);
+    const page = files.list({
+      keyHash: ownerOf(request, services),
+      purpose: typeof query.purpose === 'string' && query.purpose.length > 0 ? query.purpose : undefined,
+      limit: limitParam(query, MAX_LIST_LIMIT, MAX_LIST_LIMIT),
+      after: typeof query.after === 'string' && query.after.length > 0 ? query.after : undefined,
+      order,
+    });
+    return { object: 'list', data: page.data.map(wireFile), first_id: page.firstId, last_id: page.lastId, has_more: page.hasMore };
+  });
+
+  app.get(`${prefix}/files/:id`, async (request) => {
+    check(request);
+    const { id } = request.params as { id: string };
+    const file = files.get(id, ownerOf(request, services));
+    if (!file) throw notFound(id);
+    return wireFile(file);
+  });
+
+  app.get(`${prefix}/files/:id/content`, async (request, reply) => {
+    check(request);
+    const { id } = request.params as { id: string };
+    const owner = ownerOf(request, services);
+    const file = files.get(id, owner);
+    const stream = file ? files.openContent(id, owner) : undefined;
+    if (!file || !stream) throw notFound(id);
+    reply.header('content-type', 'application/octet-stream').header('content-length', file.bytes).header('content-disposition', contentDisposition(file.filename));
+    return reply.send(stream);
+  });
+
+  app.delete(`${prefix}/files/:id`, async (request) => {
+    check(request);
+    const { id } = request.params as { id: string };
+    if (!(await files.delete(id, ownerOf(request, services)))) throw notFound(id);
+    return { id, object: 'file', deleted: true };
+  });
+}
