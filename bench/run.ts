@@ -6,6 +6,7 @@
 const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   speech: () => import('./speech.js'),
   transcribe: () => import('./transcribe.js'),
+  batch: () => import('./batch.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -208,7 +208,7 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     assertEachOnce(lines.map((l) => l.custom_id), output, errors);
   });
 
-  test('answers a live request promptly while a batch runs', async () => {
+  test('answers a live request promptly while a batch runs', async (t) => {
     const say = async () => {
       const t = performance.now();
       const res = await client.audio.speech.create({ model: 'tts-1', voice: 'echo', input: 'Is anyone there?', response_format: 'pcm' });
@@ -217,13 +217,14 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     };
     await say();
     const idle = Math.min(await say(), await say());
-    const created = await submitBatch(client, speechLines(60, (i) => `Batch sentence number ${i}, long enough to keep the engines busy for a while.`), '/v1/audio/speech');
+    const created = await submitBatch(client, speechLines(60, (i) => `Batch line number ${i} keeps the engines busy. It has three sentences. Each is synthesised on its own.`), '/v1/audio/speech');
     await waitForBatch(client, created.id, (b) => (b.request_counts?.completed ?? 0) >= 2);
     const busy: number[] = [];
     for (let i = 0; i < 3; i++) busy.push(await say());
     const during = await client.batches.retrieve(created.id);
     assert.equal(during.status, 'in_progress', 'the batch was still running');
     const worst = Math.max(...busy);
+    t.diagnostic(`live speech: ${idle.toFixed(0)} ms idle, ${busy.map((b) => b.toFixed(0)).join('/')} ms during the batch`);
     assert.ok(worst < idle * 4 + 1000, `live request took ${worst.toFixed(0)} ms during the batch, ${idle.toFixed(0)} ms idle`);
     await client.batches.cancel(created.id);
     await waitForBatch(client, created.id);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Store } from '../store/db.js';
 import { newFileId } from '../store/files.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 import type { BatchEndpoint, BatchError, BatchRecord, BatchStatus, ClaimedLine, LineResult } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../http/errors.js';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { ApiError } from '../errors.js';
 import { hashApiKey } from '../store/context.js';
 import { BATCH_PRIORITY, withPriority } from '../runtime/limiter.js';
 import { errorLine, newBatchRequestId } from './batch-store.js';
@@ -32,6 +32,22 @@ export type LineRunner = (line: LineToRun) => Promise<LineResult & { statusCode:
 
 function outputLine(customId: string, statusCode: number, requestId: string, bodyJson: string): string {
   return `{"id":${JSON.stringify(newBatchRequestId())},"custom_id":${JSON.stringify(customId)},"response":{"status_code":${statusCode},"request_id":${JSON.stringify(requestId)},"body":${bodyJson}},"error":null}`;
+}
+
+/**
+ * `app.inject` under `BATCH_PRIORITY`. Two traps lose the AsyncLocalStorage context that carries
+ * the priority, and the line would then compete with live traffic as an equal: inject's promise
+ * form returns a thenable whose `then` (where the request is dispatched) runs outside the
+ * caller's context, and before the app is ready requests are dispatched from avvio's callbacks.
+ * So: the app is booted first, and the callback form dispatches synchronously, in context.
+ */
+async function injectBehindLiveTraffic(app: FastifyInstance, options: InjectOptions): Promise<LightMyRequestResponse> {
+  await app.ready();
+  return new Promise((resolve, reject) => {
+    withPriority(BATCH_PRIORITY, () => {
+      void app.inject(options, (err, res) => (err || !res ? reject(err ?? new Error('no response')) : resolve(res)));
+    });
+  });
 }
 
 /**
@@ -108,10 +124,7 @@ export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[
         payload = JSON.stringify(body);
         headers['content-type'] = 'application/json';
       }
-      // Before the app is ready, inject dispatches from avvio's callbacks, outside this async
-      // context, and the batch priority would be lost: make sure it is booted first.
-      await app.ready();
-      const res = await withPriority(BATCH_PRIORITY, () => app.inject({ method: 'POST', url, payload, headers }));
+      const res = await injectBehindLiveTraffic(app, { method: 'POST', url, payload, headers });
       const requestId = String(res.headers['x-request-id'] ?? `req_${crypto.randomBytes(16).toString('hex')}`);
       const contentType = String(res.headers['content-type'] ?? '');
       const ok = res.statusCode >= 200 && res.statusCode < 300;

@@ -53,7 +53,9 @@ export async function startBatchWorker(app: FastifyInstance, runtime: { services
   const workerId = newWorkerId();
   const execute = options.execute ?? config.batch.worker;
   const coordinate = options.coordinate ?? true;
-  const concurrency = options.concurrency ?? config.batch.concurrency ?? config.concurrency;
+  // Twice the engine slots: while one line is between engine jobs (decoding, encoding, committing)
+  // another keeps the engines busy. The limiter still runs live requests first.
+  const concurrency = options.concurrency ?? config.batch.concurrency ?? 2 * config.concurrency;
   const log = app.log.child({ component: 'batch', worker: workerId });
   const runLine = createLineRunner(app, config.apiKeys);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config/index.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 import { batchCommand } from './batch.js';
 import { chatCommand } from './chat.js';
 import { analyzeCommand, transcribeCommand } from './listen.js';

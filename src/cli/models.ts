@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 import { ModelCache, type ModelCacheOptions, type ModelStatus } from '../store/model-cache/cache.js';
 import { entrySize, type CatalogueEntry } from '../store/model-cache/catalogue.js';
 

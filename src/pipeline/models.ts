@@ -1,4 +1,4 @@
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 
 /** What a served model does. */
 export type Capability = 'speech' | 'transcription' | 'chat';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 import { hashApiKey } from './context.js';
 import type { Store } from './db.js';
 import { MAX_FILENAME_BYTES, isFileId, newFileId, sanitizeFilename } from './files.js';

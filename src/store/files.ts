@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Statement } from 'better-sqlite3';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 import { checkKeyHash, unixSeconds, type StoreContext } from './context.js';
 
 /**

@@ -3,7 +3,7 @@
  * anything it does not understand, so "hello world!" would become a few bytes of garbage and fail
  * later as an undecodable file; here it is a clear 400 naming the field instead.
  */
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { DEFAULT_MAX_BYTES, tooLargeError } from './limits.js';
 
 /** Options of `decodeBase64Strict`. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { amplitudeAt, dominantFrequency, rms, tone } from '../test-signals.js';
 import { decodeAudio, decodeBase64Strict, sniffContainer } from './index.js';

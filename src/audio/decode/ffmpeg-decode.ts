@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { DecodeFailure, TooLongFailure } from './failure.js';
 import { MonoBuffer } from './mono-buffer.js';

@@ -7,7 +7,7 @@
  * `unsupported_format` for anything undecodable (the reason goes to `cause`, not the message),
  * 400 `audio_too_long`, 499 when aborted, 503 when ffmpeg is missing.
  */
-import { ApiError, isApiError } from '../../http/errors.js';
+import { ApiError, isApiError } from '../../errors.js';
 import { DecodeFailure, TooLongFailure } from './failure.js';
 import { decodeWithFfmpeg } from './ffmpeg-decode.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_SEC, DEFAULT_TIMEOUT_MS, tooLargeError, tooLongError, unsupportedFormatError } from './limits.js';

@@ -1,4 +1,4 @@
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 
 /** Largest input accepted by default: 20 MB, as OpenAI/Azure document for audio input. */
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;

@@ -8,7 +8,7 @@
  * averaging is right for both.
  */
 import type { MPEGDecoder as MpegDecoderType } from 'mpg123-decoder';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { DecodeFailure } from './failure.js';
 import { MonoBuffer } from './mono-buffer.js';
 import { countMpegFrames, findMpegStream, skipId3v2 } from './sniff.js';

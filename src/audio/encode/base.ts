@@ -1,4 +1,4 @@
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import type { AudioEncoder } from '../types.js';
 
 /** Shared empty result, so encoders with nothing to say allocate nothing. */

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isApiError } from '../../http/errors.js';
+import { isApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { concatBytes, floatToInt16, floatToS16le, s16leToFloat } from '../pcm.js';
 import { amplitudeAt, dominantFrequency, tone, whiteNoise } from '../test-signals.js';

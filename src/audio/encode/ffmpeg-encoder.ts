@@ -11,7 +11,7 @@
  */
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { concatBytes, floatToS16le } from '../pcm.js';
 import { OUTPUT_SAMPLE_RATE, type AudioEncoder, type OutputFormat } from '../types.js';

@@ -4,7 +4,7 @@
  * holds one 20 ms frame (480 samples). Granule positions count 48 kHz samples, as RFC 7845 §4 says.
  */
 import { randomInt } from 'node:crypto';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { floatToInt16 } from '../pcm.js';
 import { OUTPUT_SAMPLE_RATE } from '../types.js';
 import { EncoderBase } from './base.js';

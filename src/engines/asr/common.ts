@@ -4,7 +4,7 @@
  */
 import { resample } from '../../audio/resample.js';
 import type { PcmAudio } from '../../audio/types.js';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import type { TranscriptSegment, TranscriptWord } from './types.js';
 
 /** Both engines' models are trained on 16 kHz audio. */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeTinyWhisperModel } from '../../../test/fixtures/models/make-tiny-whisper.js';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { ASR_ENGINE_IDS, chooseDefaultAsrEngine, createAsrEngine, createConfiguredAsrEngine, isAsrEngineId, loadAsrEngineDescriptor } from './registry.js';
 
 let dir: string;

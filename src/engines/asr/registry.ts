@@ -2,7 +2,7 @@
  * ASR engine ids → lazily imported descriptors, and the choice of the default engine.
  * Nothing native loads until an engine is probed or created.
  */
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import type { AsrEngine, AsrEngineDescriptor, AsrEngineOptions } from './types.js';
 
 /** Every ASR engine id, best first. */

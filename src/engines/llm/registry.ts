@@ -2,7 +2,7 @@
  * LLM engine ids → lazily imported descriptors. Nothing heavy (node-llama-cpp) loads until an
  * engine is created.
  */
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import type { LlmEngine, LlmEngineDescriptor, LlmEngineOptions } from './types.js';
 
 /** Every LLM engine id; the first is the default. */

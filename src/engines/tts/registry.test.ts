@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { isApiError } from '../../http/errors.js';
+import { isApiError } from '../../errors.js';
 import { KOKORO_VOICES, KOKORO_VOICE_MAP } from './kokoro/voices.js';
 import { TTS_ENGINE_IDS, VoiceMapError, assertValidVoiceMap, createTtsEngine, describeVoiceMapProblems, loadTtsEngineDescriptor, validateVoiceMap } from './registry.js';
 import { FakeTtsEngine } from './test-fakes.js';

@@ -2,7 +2,7 @@
  * The TTS engines Parley knows, loaded only when asked for: importing this file loads no engine.
  * Also the voice-map check the server runs at start, and (re-exported) the per-request router.
  */
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { OPENAI_VOICES, type TtsEngine, type TtsEngineDescriptor, type TtsEngineOptions, type VoiceRendering } from './types.js';
 
 export { TtsRouter, type RoutedSpeech, type TtsPlan, type TtsRouterOptions, type TtsRouteRequest, type TtsSpeakRequest } from './router.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, describe, test } from 'node:test';
-import { isApiError } from '../../http/errors.js';
+import { isApiError } from '../../errors.js';
 import { createTtsEngine } from './registry.js';
 import { TtsRouter } from './router.js';
 import { FakeTtsEngine } from './test-fakes.js';

@@ -4,7 +4,7 @@
  * language, with the OpenAI voice mapped through espeak-ng's variant map. Reports what it used.
  */
 import type { PcmAudio } from '../../audio/types.js';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { detectLanguage } from './language.js';
 import type { TtsEngine, TtsEngineOptions, VoiceRendering } from './types.js';
 

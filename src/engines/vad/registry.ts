@@ -2,7 +2,7 @@
  * VAD engine ids → lazy imports of their folders, so starting the server loads no native code
  * (onnxruntime) until voice activity detection is first needed.
  */
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import type { VadEngineDescriptor } from './types.js';
 
 const ENGINES: Record<string, () => Promise<VadEngineDescriptor>> = {

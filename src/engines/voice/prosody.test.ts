@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { decodeAudio } from '../../audio/decode/index.js';
 import { tone, whiteNoise } from '../../audio/test-signals.js';
 import type { PcmAudio } from '../../audio/types.js';
-import { isApiError } from '../../http/errors.js';
+import { isApiError } from '../../errors.js';
 import { createSileroVad } from '../vad/silero/index.js';
 import { describeForModel } from './describe.js';
 import { createProsodyAnalyzer } from './prosody/index.js';

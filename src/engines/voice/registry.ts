@@ -2,7 +2,7 @@
  * Voice analyzer ids → lazy imports of their folders, so starting the server loads nothing
  * (not even VADER's lexicon) until a turn is first analysed.
  */
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import type { VoiceAnalyzerDescriptor } from './types.js';
 
 const ANALYZERS: Record<string, () => Promise<VoiceAnalyzerDescriptor>> = {

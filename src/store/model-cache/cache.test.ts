@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { MANIFEST_FILE, ModelCache, mirrorUrl, type ModelManifest } from './cache.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';

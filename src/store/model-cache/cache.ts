@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { DEFAULT_CATALOGUE, entrySize, findEntry, type CatalogueEntry, type CatalogueFile, type ModelKind } from './catalogue.js';
 import { downloadFile, sha256File, type DownloadOptions } from './download.js';
 

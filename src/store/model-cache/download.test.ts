@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 import { downloadFile, sha256File } from './download.js';
 import { randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';
 

@@ -15,7 +15,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors.js';
 
 /** Called as bytes arrive: `done` counts bytes of the file on disk so far (resumed bytes included). */
 export type ProgressCallback = (done: number, total: number | null) => void;

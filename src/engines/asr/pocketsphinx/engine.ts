@@ -21,7 +21,7 @@
  */
 import { floatToInt16 } from '../../../audio/pcm.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import { Limiter } from '../../../runtime/limiter.js';
 import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
 import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';

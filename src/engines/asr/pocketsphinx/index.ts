@@ -3,7 +3,7 @@
  * `create` load koffi and the Debian libraries.
  */
 import fs from 'node:fs';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
 import { findSphinxCli } from './cli.js';
 import type { PocketsphinxEngine, SphinxBackend } from './engine.js';

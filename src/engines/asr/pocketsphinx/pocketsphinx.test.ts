@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import { readWav16, SPEECH_FIXTURES, speechFixtures } from '../test-support.js';
 import type { Transcript } from '../types.js';
 import { corpusWer, wer } from '../wer.js';

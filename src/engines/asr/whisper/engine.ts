@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { floatToInt16 } from '../../../audio/pcm.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import { Limiter } from '../../../runtime/limiter.js';
 import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
 import { normaliseLanguage, WHISPER_LANGUAGES } from '../languages.js';

@@ -3,7 +3,7 @@
  * host process when `create` runs.
  */
 import { createRequire } from 'node:module';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
 import type { WhisperEngine } from './engine.js';
 import { readWhisperModelInfo } from './model-file.js';

@@ -1,7 +1,7 @@
 /** Finding the whisper model file: a path, or a cache name the model cache resolves. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { AsrEngineOptions } from '../types.js';
 
 /** The model `parley models pull` fetches first, and the one looked for when none is configured. */

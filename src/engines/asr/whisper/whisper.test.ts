@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeTinyWhisperModel } from '../../../../test/fixtures/models/make-tiny-whisper.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import { readWav16, SPEECH_FIXTURES } from '../test-support.js';
 import type { Transcript } from '../types.js';
 import type { WhisperEngine } from './engine.js';

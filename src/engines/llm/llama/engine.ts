@@ -27,7 +27,7 @@ import type {
   LlamaModel,
   Token,
 } from 'node-llama-cpp';
-import { ApiError, isApiError } from '../../../http/errors.js';
+import { ApiError, isApiError } from '../../../errors.js';
 import { Limiter } from '../../../runtime/limiter.js';
 import { newToolCallId } from '../tool-call-id.js';
 import type { LlmEngine, LlmGenerateOptions, LlmResult, LlmTool, LlmToolCall } from '../types.js';

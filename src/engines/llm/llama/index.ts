@@ -2,7 +2,7 @@
  * The llama engine's descriptor. Importing this file is cheap: node-llama-cpp loads in `create`.
  */
 import path from 'node:path';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { LlmEngineDescriptor, LlmEngineOptions } from '../types.js';
 import type { LlamaEngine } from './engine.js';
 import { DEFAULT_LLAMA_MODEL, isGgufFile, locateLlamaModel, missingLlamaModelError } from './model-file.js';

@@ -1,7 +1,7 @@
 /** Finding the GGUF file: a path, or a cache name the model cache resolves. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { LlmEngineOptions } from '../types.js';
 
 /** The model `parley models pull` fetches for the llama engine, and the one looked for by default. */

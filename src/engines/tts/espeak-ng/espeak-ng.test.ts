@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import type { PcmAudio } from '../../../audio/types.js';
-import { isApiError } from '../../../http/errors.js';
+import { isApiError } from '../../../errors.js';
 import { isAbortError } from '../worker-pool/pool.js';
 import { EspeakEngine } from './engine.js';
 import { parseVoiceTable, pitchParameter, rateParameter, voiceForLanguage } from './voices.js';

@@ -15,7 +15,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { SynthesisRequest, TtsEngine, TtsEngineOptions, TtsVoice, VoiceRendering } from '../types.js';
 import { wasm } from '../wasm.js';
 import { WorkerPool, abortError, workerModuleUrl } from '../worker-pool/pool.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PcmAudio } from '../../../audio/types.js';
-import { isApiError } from '../../../http/errors.js';
+import { isApiError } from '../../../errors.js';
 import { isAbortError } from '../worker-pool/pool.js';
 import { FliteEngine, fliteText } from './engine.js';
 import { FLITE_VOICES } from './voices.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { KokoroTTS } from 'kokoro-js';
 import { resample } from '../../../audio/resample.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { SynthesisRequest, TtsEngine, TtsEngineOptions, TtsVoice, VoiceRendering } from '../types.js';
 import { abortError } from '../worker-pool/pool.js';
 import { KOKORO_MODEL_NAME, KOKORO_SAMPLE_RATE, KOKORO_VOICES, KOKORO_VOICE_MAP } from './voices.js';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isApiError, type ApiError } from '../../../http/errors.js';
+import { isApiError, type ApiError } from '../../../errors.js';
 import { OPENAI_VOICES } from '../types.js';
 import { KokoroEngine, missingKokoroFiles, resolveKokoroFolder } from './engine.js';
 import { KOKORO_VOICES, KOKORO_VOICE_MAP } from './voices.js';

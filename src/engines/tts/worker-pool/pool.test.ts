@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { isApiError } from '../../../http/errors.js';
+import { isApiError } from '../../../errors.js';
 import { WorkerPool, isAbortError, workerModuleUrl } from './pool.js';
 import type { TestJob } from './test-worker.js';
 

@@ -12,7 +12,7 @@
  * The worker side is `serveJobs()` in ./serve.ts.
  */
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { JobReply, JobRequest, WorkerBootData } from './protocol.js';
 
 /** Options of {@link WorkerPool}. */

@@ -5,7 +5,7 @@
  */
 import { resample } from '../../../audio/resample.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { SpeechSegment, VadDetectOptions, VadEngine, VadEngineDescriptor, VadEngineOptions } from '../types.js';
 import { loadSileroModel, SILERO_RATE, type SileroModel } from './model.js';
 

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 
 /** The rate the model runs at. */
 export const SILERO_RATE = 16_000;

@@ -5,7 +5,7 @@ import { decodeAudio } from '../../../audio/decode/index.js';
 import { resample } from '../../../audio/resample.js';
 import { tone, whiteNoise } from '../../../audio/test-signals.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import { vadEngineDescriptor } from '../registry.js';
 import type { SpeechSegment } from '../types.js';
 import { planWindows } from '../windows.js';

@@ -3,7 +3,7 @@
  * plus VADER on the words. No model files, no native code: it runs anywhere Parley runs, at a few
  * milliseconds per second of audio.
  */
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import { computeArousal } from '../arousal.js';
 import { buildCues } from '../cues.js';
 import { analyzeTextSentiment, isEnglish, sentimentLabel } from '../sentiment.js';

@@ -6,7 +6,7 @@
  */
 import { trackPitchDetailed } from '../../../audio/pitch.js';
 import type { PcmAudio } from '../../../audio/types.js';
-import { ApiError } from '../../../http/errors.js';
+import { ApiError } from '../../../errors.js';
 import type { SpeechSegment } from '../../vad/types.js';
 import type { LoudnessMeasures, PauseMeasures, PitchMeasures, RateMeasures, VoiceTranscript } from '../types.js';
 import { HOP_SEC, SILENCE_DB, detectSpeechByEnergy, frameLevelsDb, normaliseSegments, pausesBetween, percentile, toDb } from './envelope.js';

@@ -1,0 +1,418 @@
+/**
+ * The openai-compatible engine against a fake upstream written here with node:http: SSE
+ * streaming, retries, error mapping, tool-call deltas, cancellation.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { isApiError } from '../../../errors.js';
+import type { LlmGenerateOptions } from '../types.js';
+import { createOpenAiCompatibleEngine, type OpenAiCompatibleEngine } from './index.js';
+import { SseParser } from './sse.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  closed: Promise<void>;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number, seen: Seen) => void | Promise<void>;
+
+let server: http.Server;
+let base: string;
+let handler: Handler;
+let seen: Seen[];
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const entry: Seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {},
+        closed: new Promise((resolve) => res.on('close', () => resolve())),
+      };
+      seen.push(entry);
+      void handler(req, res, seen.length, entry);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  seen = [];
+});
+
+function engine(overrides: Parameters<typeof createOpenAiCompatibleEngine>[1] = {}): Promise<OpenAiCompatibleEngine> {
+  return createOpenAiCompatibleEngine(
+    { model: 'up-model', modelsDir: '', threads: 1, url: base, apiKey: 'sk-test' },
+    { retryBaseDelayMs: 5, ...overrides },
+  );
+}
+
+function chunk(delta: Record<string, unknown>, finish: string | null = null): Record<string, unknown> {
+  return { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'up-model', choices: [{ index: 0, delta, finish_reason: finish }] };
+}
+
+function startSse(res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+}
+
+function send(res: http.ServerResponse, data: unknown): void {
+  res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+}
+
+function sseReply(res: http.ServerResponse, chunks: unknown[], done = true): void {
+  startSse(res);
+  for (const c of chunks) send(res, c);
+  if (done) send(res, '[DONE]');
+  res.end();
+}
+
+function textReply(res: http.ServerResponse, parts: string[], usage?: Record<string, unknown>): void {
+  sseReply(res, [
+    chunk({ role: 'assistant', content: '' }),
+    ...parts.map((p) => chunk({ content: p })),
+    chunk({}, 'stop'),
+    ...(usage ? [{ id: 'chatcmpl-1', object: 'chat.completion.chunk', choices: [], usage }] : []),
+  ]);
+}
+
+function errorReply(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const hello: LlmGenerateOptions = { messages: [{ role: 'user', content: 'Hello' }] };
+
+describe('openai-compatible engine', () => {
+  it('streams text deltas through onText and takes usage from the final chunk', async () => {
+    handler = (_req, res) => textReply(res, ['Hel', 'lo', ' world'], { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15, prompt_tokens_details: { cached_tokens: 8 } });
+    const e = await engine();
+    let streamed = '';
+    const r = await e.generate({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
+      temperature: 0.5,
+      topP: 0.9,
+      maxTokens: 20,
+      stop: ['\n\n'],
+      seed: 7,
+      onText: (d) => (streamed += d),
+    });
+    assert.equal(r.text, 'Hello world');
+    assert.equal(streamed, 'Hello world');
+    assert.equal(r.finishReason, 'stop');
+    assert.deepEqual(r.usage, { promptTokens: 12, completionTokens: 3, cachedTokens: 8 });
+    assert.equal(seen.length, 1);
+    const req = seen[0]!;
+    assert.equal(req.method, 'POST');
+    assert.equal(req.url, '/v1/chat/completions');
+    assert.equal(req.headers.authorization, 'Bearer sk-test');
+    assert.deepEqual(req.body, {
+      model: 'up-model',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
+      stream: true,
+      stream_options: { include_usage: true },
+      temperature: 0.5,
+      top_p: 0.9,
+      max_tokens: 20,
+      stop: ['\n\n'],
+      seed: 7,
+    });
+  });
+
+  it('sends tools, tool_choice, response_format and a tool conversation in OpenAI wire form', async () => {
+    handler = (_req, res) => textReply(res, ['ok']);
+    const e = await engine();
+    await e.generate({
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'call_a', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+        { role: 'tool', toolCallId: 'call_a', content: '{"t":3}' },
+      ],
+      tools: [{ name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+      toolChoice: { name: 'get_weather' },
+      responseFormat: { type: 'json_schema', name: 'w', schema: { type: 'object' }, strict: true },
+    });
+    const body = seen[0]!.body;
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+      { role: 'tool', content: '{"t":3}', tool_call_id: 'call_a' },
+    ]);
+    assert.deepEqual(body.tools, [
+      { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ]);
+    assert.deepEqual(body.tool_choice, { type: 'function', function: { name: 'get_weather' } });
+    assert.deepEqual(body.response_format, { type: 'json_schema', json_schema: { name: 'w', schema: { type: 'object' }, strict: true } });
+  });
+
+  it('assembles streamed tool-call deltas into whole calls', async () => {
+    handler = (_req, res) =>
+      sseReply(res, [
+        chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_x1', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"ci' } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: 'ty":"Oslo"}' } }] }),
+        chunk({ tool_calls: [{ index: 1, id: 'call_x2', type: 'function', function: { name: 'get_time', arguments: '{}' } }] }),
+        chunk({}, 'tool_calls'),
+      ]);
+    const e = await engine();
+    let streamed = '';
+    const r = await e.generate({ ...hello, onText: (d) => (streamed += d) });
+    assert.equal(r.finishReason, 'tool_calls');
+    assert.equal(r.text, '');
+    assert.equal(streamed, '');
+    assert.deepEqual(r.toolCalls, [
+      { id: 'call_x1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      { id: 'call_x2', name: 'get_time', arguments: '{}' },
+    ]);
+  });
+
+  it('retries a 429 after the time retry-after asks for, then succeeds', async () => {
+    handler = (_req, res, n) => {
+      if (n === 1) errorReply(res, 429, { error: { message: 'slow down', type: 'rate_limit_error' } }, { 'retry-after': '0.3' });
+      else textReply(res, ['fine']);
+    };
+    const e = await engine();
+    const started = performance.now();
+    const r = await e.generate(hello);
+    assert.equal(r.text, 'fine');
+    assert.equal(seen.length, 2);
+    assert.ok(performance.now() - started >= 280, 'waited for retry-after');
+  });
+
+  it('gives up on an upstream that always answers 500 with a clean 502 upstream_error', async () => {
+    handler = (_req, res) => errorReply(res, 500, { error: { message: 'CUDA out of memory at /srv/secret/path' } });
+    const e = await engine();
+    await assert.rejects(e.generate(hello), (err: unknown) => {
+      assert.ok(isApiError(err));
+      assert.equal(err.status, 502);
+      assert.equal(err.type, 'server_error');
+      assert.equal(err.code, 'upstream_error');
+      assert.ok(!err.message.includes('secret'), 'no upstream internals');
+      return true;
+    });
+    assert.equal(seen.length, 3, 'the first attempt and two retries');
+  });
+
+  it('maps a 401 from the upstream to a 502 saying the upstream refused the key, without retrying', async () => {
+    handler = (_req, res) => errorReply(res, 401, { error: { message: 'Incorrect API key provided: sk-te**', code: 'invalid_api_key' } });
+    const e = await engine();
+    await assert.rejects(e.generate(hello), (err: unknown) => {
+      assert.ok(isApiError(err));
+      assert.equal(err.status, 502);
+      assert.equal(err.type, 'server_error');
+      assert.match(err.message, /refused/);
+      assert.ok(!err.message.includes('sk-te'));
+      return true;
+    });
+    assert.equal(seen.length, 1);
+  });
+
+  it("passes a 400's message, param and code through as a 400", async () => {
+    handler = (_req, res) =>
+      errorReply(res, 400, { error: { message: "Invalid value for 'temperature'.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } });
+    const e = await engine();
+    await assert.rejects(e.generate(hello), (err: unknown) => {
+      assert.ok(isApiError(err));
+      assert.equal(err.status, 400);
+      assert.equal(err.message, "Invalid value for 'temperature'.");
+      assert.equal(err.param, 'temperature');
+      assert.equal(err.code, 'invalid_value');
+      return true;
+    });
+    assert.equal(seen.length, 1);
+  });
+
+  it('maps a 404 to engine_unavailable naming the model', async () => {
+    handler = (_req, res) => errorReply(res, 404, { error: "model 'up-model' not found" });
+    const e = await engine();
+    await assert.rejects(e.generate(hello), (err: unknown) => isApiError(err) && err.status === 503 && err.code === 'engine_unavailable' && err.message.includes("'up-model'"));
+  });
+
+  it('retries when the connection drops before the first token', async () => {
+    handler = (req, res, n) => {
+      if (n === 1) req.socket.destroy();
+      else textReply(res, ['again']);
+    };
+    const e = await engine();
+    const r = await e.generate(hello);
+    assert.equal(r.text, 'again');
+    assert.equal(seen.length, 2);
+  });
+
+  it('does not retry once text was streamed: a broken stream is a 502', async () => {
+    handler = (req, res) => {
+      startSse(res);
+      send(res, chunk({ content: 'partial' }));
+      setTimeout(() => req.socket.destroy(), 20);
+    };
+    const e = await engine();
+    let streamed = '';
+    await assert.rejects(e.generate({ ...hello, onText: (d) => (streamed += d) }), (err: unknown) => isApiError(err) && err.status === 502);
+    assert.equal(streamed, 'partial');
+    assert.equal(seen.length, 1);
+  });
+
+  it('times out an upstream that goes silent, and retries it before the first token', async () => {
+    handler = (_req, res, n) => {
+      if (n === 1) startSse(res); // headers, then nothing
+      else textReply(res, ['awake']);
+    };
+    const e = await engine({ idleTimeoutMs: 150 });
+    const r = await e.generate(hello);
+    assert.equal(r.text, 'awake');
+    assert.equal(seen.length, 2);
+  });
+
+  it('closes the upstream request when the signal aborts mid-stream', async () => {
+    handler = (_req, res) => {
+      startSse(res);
+      send(res, chunk({ role: 'assistant', content: '' }));
+      const timer = setInterval(() => send(res, chunk({ content: 'x' })), 10);
+      res.on('close', () => clearInterval(timer));
+    };
+    const e = await engine();
+    const controller = new AbortController();
+    let chunks = 0;
+    let abortedAt = 0;
+    const pending = e.generate({
+      ...hello,
+      signal: controller.signal,
+      onText: () => {
+        if (++chunks === 3) {
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      },
+    });
+    await assert.rejects(pending, (err: unknown) => err instanceof Error && err.name === 'AbortError');
+    assert.ok(performance.now() - abortedAt < 200, 'rejected promptly');
+    const closed = await Promise.race([seen[0]!.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+    assert.equal(closed, true, 'the upstream saw the connection close');
+    assert.equal(seen.length, 1, 'no retry after an abort');
+  });
+
+  it('stops waiting for a retry when aborted during the backoff', async () => {
+    handler = (_req, res) => errorReply(res, 503, { error: 'busy' }, { 'retry-after': '5' });
+    const e = await engine();
+    const controller = new AbortController();
+    const pending = e.generate({ ...hello, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('client left')), 100);
+    const started = performance.now();
+    await assert.rejects(pending, /client left/);
+    assert.ok(performance.now() - started < 1000);
+  });
+
+  it('estimates usage when the upstream sends none', async () => {
+    handler = (_req, res) => textReply(res, ['12345678']);
+    const e = await engine();
+    const r = await e.generate(hello);
+    assert.equal(r.usage.completionTokens, 2);
+    assert.ok(r.usage.promptTokens > 0);
+    assert.equal(r.usage.cachedTokens, 0);
+  });
+
+  it('asks again without stream_options when the upstream rejects that field', async () => {
+    handler = (_req, res, _n, s) => {
+      if (s.body.stream_options) errorReply(res, 400, { error: { message: 'Unrecognized request argument supplied: stream_options' } });
+      else textReply(res, ['old server']);
+    };
+    const e = await engine();
+    const r = await e.generate(hello);
+    assert.equal(r.text, 'old server');
+    assert.equal(seen.length, 2);
+  });
+
+  it('reads a reply that came back as one JSON completion instead of a stream', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: 'whole' }, finish_reason: 'length' }],
+          usage: { prompt_tokens: 5, completion_tokens: 1 },
+        }),
+      );
+    };
+    const e = await engine();
+    let streamed = '';
+    const r = await e.generate({ ...hello, onText: (d) => (streamed += d) });
+    assert.equal(r.text, 'whole');
+    assert.equal(streamed, 'whole');
+    assert.equal(r.finishReason, 'length');
+    assert.deepEqual(r.usage, { promptTokens: 5, completionTokens: 1, cachedTokens: 0 });
+  });
+
+  it('maps an error streamed in place of chunks', async () => {
+    handler = (_req, res) => sseReply(res, [{ error: { code: 400, message: 'the request exceeds the available context size', type: 'exceed_context_size_error' } }]);
+    const e = await engine();
+    await assert.rejects(e.generate(hello), (err: unknown) => isApiError(err) && err.status === 400 && /context size/.test(err.message));
+  });
+
+  it('fails with engine_unavailable when nothing listens at the URL', async () => {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const e = await createOpenAiCompatibleEngine({ model: 'm', modelsDir: '', threads: 1, url: `http://127.0.0.1:${port}/v1` }, { retryBaseDelayMs: 1 });
+    await assert.rejects(e.generate(hello), (err: unknown) => isApiError(err) && err.status === 503 && err.code === 'engine_unavailable');
+  });
+
+  it('takes the first model the upstream lists when none is configured', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: 'qwen2.5:0.5b', object: 'model' }] }));
+    };
+    const e = await createOpenAiCompatibleEngine({ modelsDir: '', threads: 1, url: base });
+    assert.equal(e.model, 'qwen2.5:0.5b');
+    assert.equal(seen[0]!.url, '/v1/models');
+  });
+
+  it('fails with engine_unavailable when no URL is configured', async () => {
+    await assert.rejects(
+      createOpenAiCompatibleEngine({ model: 'm', modelsDir: '', threads: 1 }),
+      (err: unknown) => isApiError(err) && err.code === 'engine_unavailable' && err.message.includes('PARLEY_LLM_URL'),
+    );
+  });
+
+  it('estimates tokens as characters / 4', async () => {
+    const e = await engine();
+    assert.equal(await e.countTokens('12345678'), 2);
+    assert.equal(await e.countTokens('123456789'), 3);
+  });
+});
+
+describe('SSE parser', () => {
+  it('joins data lines, skips comments and handles CRLF split across chunks', () => {
+    const p = new SseParser();
+    const events = [...p.push(': keep-alive\r\ndata: {"a"'), ...p.push(':1}\r'), ...p.push('\n\r\ndata: x\ndata: y\n'), ...p.push('\n')];
+    assert.deepEqual(events, [
+      { event: 'message', data: '{"a":1}' },
+      { event: 'message', data: 'x\ny' },
+    ]);
+  });
+
+  it('reads the event type and flushes an unterminated last event at the end', () => {
+    const p = new SseParser();
+    assert.deepEqual(p.push('event: error\ndata: boom\n\ndata: tail'), [{ event: 'error', data: 'boom' }]);
+    assert.deepEqual(p.end(), [{ event: 'message', data: 'tail' }]);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The one error type of Parley. Everything that reaches a client as an error is an ApiError,
+ * serialised in exactly one place (`toWire`) to OpenAI's shape:
+ * `{"error":{"message","type","param","code"}}` (all four keys always present).
+ * See ../shared/contract/07_errors.txt.
+ * Lives outside http/ because every layer (engines, store, pipeline) raises it; http/ serialises it.
+ */
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'server_error';
+
+export interface ApiErrorInit {
+  status: number;
+  type: ApiErrorType;
+  message: string;
+  code?: string | null;
+  param?: string | null;
+  cause?: unknown;
+}
+
+/** Wire shape of an error body. */
+export interface WireError {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export class ApiError extends Error {
+  /** HTTP status to answer with. */
+  readonly status: number;
+  /** OpenAI error type, e.g. `invalid_request_error`. */
+  readonly type: ApiErrorType;
+  /** Machine-readable code, e.g. `invalid_value`; null when OpenAI sends none. */
+  readonly code: string | null;
+  /** Path of the offending request field, e.g. `audio.voice`; null when not about one field. */
+  readonly param: string | null;
+
+  constructor(init: ApiErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.type = init.type;
+    this.code = init.code ?? null;
+    this.param = init.param ?? null;
+  }
+
+  /** The body sent to the client. */
+  toWire(): WireError {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+
+  /** 400 `invalid_value`: "Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'." */
+  static invalidValue(param: string, value: unknown, supported?: readonly string[]): ApiError {
+    const shown = typeof value === 'string' ? value : JSON.stringify(value);
+    const tail = supported && supported.length > 0 ? ` Supported values are: ${listQuoted(supported)}.` : '';
+    return new ApiError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_value',
+      param,
+      message: `Invalid value: '${shown}'.${tail}`,
+    });
+  }
+
+  /** 400 with a free message about one field (types, ranges, lengths). */
+  static invalidRequest(param: string | null, message: string, code: string | null = null): ApiError {
+    return new ApiError({ status: 400, type: 'invalid_request_error', code, param, message });
+  }
+
+  /** 400 `missing_required_parameter`. */
+  static missingParameter(param: string): ApiError {
+    return new ApiError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'missing_required_parameter',
+      param,
+      message: `Missing required parameter: '${param}'.`,
+    });
+  }
+
+  /** 400 `unsupported_value`. */
+  static unsupportedValue(param: string, message: string): ApiError {
+    return new ApiError({ status: 400, type: 'invalid_request_error', code: 'unsupported_value', param, message });
+  }
+
+  /** 400 `unsupported_format`: input audio that cannot be decoded. */
+  static unsupportedFormat(param: string | null, message = 'This model does not support the format you provided.'): ApiError {
+    return new ApiError({ status: 400, type: 'invalid_request_error', code: 'unsupported_format', param, message });
+  }
+
+  /** 404 for a missing resource (model, file, batch, route). */
+  static notFound(message: string, code: string | null = null, param: string | null = null): ApiError {
+    return new ApiError({ status: 404, type: 'invalid_request_error', code, param, message });
+  }
+
+  /** 401 `invalid_api_key`. */
+  static invalidApiKey(message: string): ApiError {
+    return new ApiError({ status: 401, type: 'invalid_request_error', code: 'invalid_api_key', param: null, message });
+  }
+
+  /** 413 for a body over the limit. */
+  static tooLarge(message: string, param: string | null = null): ApiError {
+    return new ApiError({ status: 413, type: 'invalid_request_error', code: 'request_too_large', param, message });
+  }
+
+  /** 503 `engine_unavailable`: a model or native library is missing; the message says what to run. */
+  static engineUnavailable(message: string, cause?: unknown): ApiError {
+    return new ApiError({ status: 503, type: 'server_error', code: 'engine_unavailable', param: null, message, cause });
+  }
+
+  /** 500 with OpenAI's generic wording; the cause goes to the log, never to the client. */
+  static internal(cause?: unknown): ApiError {
+    return new ApiError({
+      status: 500,
+      type: 'server_error',
+      code: null,
+      param: null,
+      message: 'The server had an error while processing your request. Sorry about that!',
+      cause,
+    });
+  }
+
+  /** 499-style cancellation (client went away); never serialised to a live client. */
+  static cancelled(): ApiError {
+    return new ApiError({ status: 499, type: 'invalid_request_error', code: 'request_cancelled', message: 'The request was cancelled.' });
+  }
+}
+
+/** `'a', 'b', and 'c'` as OpenAI lists supported values. */
+export function listQuoted(values: readonly string[]): string {
+  const q = values.map((v) => `'${v}'`);
+  if (q.length <= 2) return q.join(' and ');
+  return `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}`;
+}
+
+/** True for an ApiError (also across module copies). */
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}
