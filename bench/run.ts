@@ -6,6 +6,7 @@
 const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   speech: () => import('./speech.js'),
   transcribe: () => import('./transcribe.js'),
+  chat: () => import('./chat.js'),
   batch: () => import('./batch.js'),
 };
 

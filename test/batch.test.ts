@@ -183,7 +183,8 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     assert.ok(done.cancelled_at !== null && done.completed_at === null);
     const completed = done.request_counts!.completed;
     assert.ok(completed >= running.request_counts!.completed && completed < 80, `completed ${completed}`);
-    assert.ok(completed <= running.request_counts!.completed + 2 * server.config.concurrency + 2, 'only lines already running finished after the cancel');
+    // In flight at most 2 × cores lines, plus what finished between the poll and the cancel.
+    assert.ok(completed <= running.request_counts!.completed + 4 * server.config.concurrency + 2, 'only lines already running finished after the cancel');
     const output = await readResults(client, done.output_file_id);
     const errors = await readResults(client, done.error_file_id);
     assert.equal(output.length, completed);
@@ -225,7 +226,7 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     assert.equal(during.status, 'in_progress', 'the batch was still running');
     const worst = Math.max(...busy);
     t.diagnostic(`live speech: ${idle.toFixed(0)} ms idle, ${busy.map((b) => b.toFixed(0)).join('/')} ms during the batch`);
-    assert.ok(worst < idle * 4 + 1000, `live request took ${worst.toFixed(0)} ms during the batch, ${idle.toFixed(0)} ms idle`);
+    assert.ok(worst < idle * 4 + 1500, `live request took ${worst.toFixed(0)} ms during the batch, ${idle.toFixed(0)} ms idle`);
     await client.batches.cancel(created.id);
     await waitForBatch(client, created.id);
   });
@@ -318,7 +319,7 @@ function kill9(child: ChildProcess): Promise<void> {
 describe('batch durability across kill -9 (a real server process)', () => {
   test('a batch killed three times mid-run completes on restart with every line exactly once', async () => {
     const dataDir = tempDir('parley-batch-crash-');
-    const lines = speechLines(40, (i) => `Durable line ${i}, spoken once and only once.`);
+    const lines = speechLines(60, (i) => `Durable line ${i}, spoken once and only once.`);
     let server = await startChild(dataDir);
     try {
       const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
@@ -336,7 +337,7 @@ describe('batch durability across kill -9 (a real server process)', () => {
       }
       const done = await waitForBatch(client(), created.id, undefined, 90_000);
       assert.equal(done.status, 'completed');
-      assert.deepEqual(done.request_counts, { total: 40, completed: 40, failed: 0 });
+      assert.deepEqual(done.request_counts, { total: 60, completed: 60, failed: 0 });
       const output = await readResults(client(), done.output_file_id);
       assert.equal(done.error_file_id, null);
       assertEachOnce(lines.map((l) => l.custom_id), output);

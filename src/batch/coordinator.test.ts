@@ -87,6 +87,16 @@ describe('the batch coordinator', () => {
     assert.equal(store.files.list({ keyHash: OWNER, purpose: 'batch_output' }).data.length, 1);
   });
 
+  test('takes back the lines of an earlier process that had this same pid (a restarted container)', async () => {
+    const b = await createBatch(jsonl([line('a')]));
+    start();
+    await until(() => batches.find(b.id)!, (x) => x.status === 'in_progress');
+    const previous = `${(await import('node:os')).hostname()}/${process.pid}/0ld0ld00`;
+    assert.equal(batches.claim(previous, 1).length, 1);
+    batches.nudge();
+    await until(() => batches.lineCounts(b.id), (c) => c.pending === 1 && c.running === 0);
+  });
+
   test("takes back the lines of a worker whose process is gone, at once", async () => {
     const b = await createBatch(jsonl([line('a'), line('b')]));
     start();

@@ -55,9 +55,19 @@ interface ResultJob {
   line: string;
 }
 
-/** A connection BullMQ can use for blocking commands. */
-export function connectRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+/**
+ * A connection BullMQ can use for blocking commands. Commands wait (and the connection retries)
+ * while Redis is unreachable; that is logged at most every 30 s rather than thrown.
+ */
+export function connectRedis(url: string, log: FastifyBaseLogger): Redis {
+  const conn = new Redis(url, { maxRetriesPerRequest: null });
+  let lastLogged = 0;
+  conn.on('error', (e: Error) => {
+    if (Date.now() - lastLogged < 30_000) return;
+    lastLogged = Date.now();
+    log.warn({ err: e }, `batch queue: cannot reach ${url.replace(/\/\/[^@/]*@/, '//***@')}; retrying`);
+  });
+  return conn;
 }
 
 const RESULT_JOB_OPTIONS = { removeOnComplete: true, removeOnFail: 10_000, attempts: 20, backoff: { type: 'exponential', delay: 500 } } as const;
@@ -89,7 +99,7 @@ export class RedisLineExecutor {
 
   constructor(options: RedisExecutorOptions) {
     this.#o = options;
-    this.#conn = connectRedis(options.url);
+    this.#conn = connectRedis(options.url, options.log);
     this.#results = new Queue(RESULTS, { connection: this.#conn, prefix: PREFIX });
   }
 
@@ -159,7 +169,7 @@ export class RedisTransport implements LineTransport {
 
   constructor(options: RedisTransportOptions) {
     this.#o = options;
-    this.#conn = connectRedis(options.url);
+    this.#conn = connectRedis(options.url, options.log);
     this.#lines = new Queue(LINES, { connection: this.#conn, prefix: PREFIX });
     this.#resultsQueue = new Queue(RESULTS, { connection: this.#conn, prefix: PREFIX });
   }

@@ -4,7 +4,7 @@ import { Coordinator, type LineTransport } from './coordinator.js';
 import { createLineRunner } from './execute.js';
 import { RedisLineExecutor, RedisTransport, type RedisTiming } from './redis-lines.js';
 import { SqliteLineExecutor, sqliteTransport, type LineObserver } from './sqlite-lines.js';
-import { newWorkerId } from './workers.js';
+import { newWorkerId, retireWorkerId } from './workers.js';
 
 /** Tuning of `startBatchWorker`; the defaults suit production, tests shorten the timings. */
 export interface BatchWorkerOptions extends RedisTiming {
@@ -113,6 +113,7 @@ export async function startBatchWorker(app: FastifyInstance, runtime: { services
       stopping ??= (async () => {
         await Promise.all([sqliteExecutor?.stop(graceMs), redisExecutor?.stop(graceMs), coordinator?.stop()]);
         await redisTransport?.close();
+        retireWorkerId(workerId);
       })();
       return stopping;
     },

@@ -124,6 +124,7 @@ function progress(stderr: NodeJS.WriteStream) {
   let bar: SingleBar | undefined;
   let lastLine = 0;
   const eta = (done: number, total: number): string => {
+    if (total === 0) return '?';
     if (done >= total) return '0s';
     if (!firstDone) return '?';
     const rate = (done - firstDone.done) / ((Date.now() - firstDone.at) / 1000);

@@ -52,6 +52,10 @@ export interface LlamaEngineSettings {
 
 /** Default cap of the context size: memory for the KV cache grows with it. */
 export const DEFAULT_MAX_CONTEXT = 8192;
+/** Prompt tokens evaluated per slice before generation (an abort waits for at most one slice). */
+const PRE_EVALUATE_SLICE = 64;
+/** Shorter new prompt parts are left to LlamaChat. */
+const PRE_EVALUATE_MIN = 32;
 /** Grammars kept per engine (json_schema formats and forced tool calls), least recently used out. */
 const GRAMMAR_CACHE_SIZE = 32;
 
@@ -194,6 +198,11 @@ export class LlamaEngine implements LlmEngine {
     // LlamaChat keeps the matching prefix and always re-evaluates at least the last prompt token.
     const cachedTokens = Math.min(this.sequence.compareContextTokens(promptTokens).firstDifferentIndex, promptCount - 1);
     const meterBefore = this.sequence.tokenMeter.getState();
+    try {
+      await this.preEvaluate(promptTokens, cachedTokens, signal);
+    } catch (e) {
+      throw this.failure(e, options);
+    }
 
     const onText = options.onText;
     const streamText = onText !== undefined && plan.forcedTools === undefined;
@@ -220,9 +229,7 @@ export class LlamaEngine implements LlmEngine {
         ? await this.chat.generateResponse(plan.history, { ...common, functions: plan.functions, documentFunctionParams: true })
         : await this.chat.generateResponse(plan.history, { ...common, ...(plan.grammar ? { grammar: plan.grammar } : {}) });
     } catch (e) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (this.disposing.signal.aborted) throw unloaded();
-      throw isApiError(e) ? e : ApiError.internal(e);
+      throw this.failure(e, options);
     }
     const completionTokens = this.lib.TokenMeter.diff(this.sequence.tokenMeter, meterBefore).usedOutputTokens;
     const usage = { promptTokens: promptCount, completionTokens, cachedTokens };
@@ -241,6 +248,30 @@ export class LlamaEngine implements LlmEngine {
     }));
     const finishReason = toolCalls.length > 0 ? 'tool_calls' : stopReason === 'maxTokens' ? 'length' : 'stop';
     return { text: response.response, toolCalls, finishReason, usage };
+  }
+
+  /**
+   * Evaluates the new part of the prompt (all but its last token) in slices, checking the signal
+   * between them. LlamaChat would evaluate it in one go that an abort cannot interrupt (measured:
+   * 7 s past the abort for a 1,300-token prompt on a 0.5B model); afterwards it finds the prefix
+   * in the sequence and evaluates only the last token. An aborted call leaves a valid prefix that
+   * the next call reuses.
+   */
+  private async preEvaluate(tokens: Token[], from: number, signal: AbortSignal): Promise<void> {
+    const end = tokens.length - 1;
+    if (end - from < PRE_EVALUATE_MIN) return;
+    if (this.sequence.nextTokenIndex > from) await this.sequence.eraseContextTokenRanges([{ start: from, end: this.sequence.nextTokenIndex }]);
+    for (let i = from; i < end; i += PRE_EVALUATE_SLICE) {
+      signal.throwIfAborted();
+      await this.sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(i, Math.min(end, i + PRE_EVALUATE_SLICE)));
+    }
+  }
+
+  /** What a failed generation rejects with: the caller's abort reason, `unloaded`, or a 500. */
+  private failure(e: unknown, options: LlmGenerateOptions): unknown {
+    if (options.signal?.aborted) return options.signal.reason;
+    if (this.disposing.signal.aborted) return unloaded();
+    return isApiError(e) ? e : ApiError.internal(e);
   }
 
   /** Decides history, functions and grammar for one call. */

@@ -306,6 +306,28 @@ describe('llama engine prefix reuse', () => {
     assert.ok(turn2.ms < turn1.ms / 2, `turn 2 ${turn2.ms.toFixed(0)} ms vs turn 1 ${turn1.ms.toFixed(0)} ms`);
   });
 
+  it('stops evaluating a long prompt soon after an abort, and keeps the part already evaluated', async () => {
+    const long = (tag: string): LlmGenerateOptions['messages'] => [
+      { role: 'system', content: `${tag} ${'Every word of this long prompt has to be evaluated before the first token. '.repeat(45)}` },
+      { role: 'user', content: 'Go.' },
+    ];
+    let started = performance.now();
+    const full = await small.generate({ messages: long('first'), maxTokens: 1 });
+    const fullMs = performance.now() - started;
+    assert.ok(full.usage.promptTokens > 2000, String(full.usage.promptTokens));
+
+    const controller = new AbortController();
+    const abortAfter = fullMs / 3;
+    setTimeout(() => controller.abort(), abortAfter);
+    started = performance.now();
+    await assert.rejects(small.generate({ messages: long('second'), maxTokens: 1, signal: controller.signal }), { name: 'AbortError' });
+    const lateBy = performance.now() - started - abortAfter;
+    assert.ok(lateBy < fullMs / 3, `rejected ${lateBy.toFixed(0)} ms after the abort; the whole prompt takes ${fullMs.toFixed(0)} ms`);
+
+    const next = await small.generate({ messages: long('second'), maxTokens: 1 });
+    assert.ok(next.usage.cachedTokens > 10, `the evaluated part is reused (${next.usage.cachedTokens} tokens)`);
+  });
+
   it('stays correct when another conversation ran in between (only the common prefix is reused)', async () => {
     const a = await small.generate({ messages: [{ role: 'system', content: 'Alpha.' }, { role: 'user', content: 'One' }], maxTokens: 3, seed: 9 });
     await small.generate({ messages: [{ role: 'system', content: 'Beta.' }, { role: 'user', content: 'Two' }], maxTokens: 3, seed: 9 });

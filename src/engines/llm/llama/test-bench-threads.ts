@@ -3,7 +3,7 @@
  * real model's shape from test/fixtures/models/make-tiny-gguf.ts `--shape qwen2.5-0.5b`).
  * Each thread count runs in its own process, one after another, so they never compete.
  *
- * Usage: node --import tsx src/engines/llm/llama/test-bench-threads.ts MODEL.gguf [threads,…=1,2,4] [runs=3]
+ * Usage: node --import tsx src/engines/llm/llama/test-bench-threads.ts MODEL.gguf [threads,…=1,2,4] [runs=3] [maxTokens=64]
  * (4 = node-llama-cpp's default on a 2-core machine: max(4, cores).)
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLlamaEngine } from './index.js';
 
-const [modelPath, threadList = '1,2,4', runsArg = '3', child] = process.argv.slice(2);
+const [modelPath, threadList = '1,2,4', runsArg = '3', maxTokensArg = '64', child] = process.argv.slice(2);
 if (!modelPath) throw new Error('usage: test-bench-threads.ts MODEL.gguf [1,2,4] [runs]');
 
 if (child === '--child') {
@@ -22,32 +22,29 @@ if (child === '--child') {
   for (let run = 0; run < Number(runsArg); run++) {
     // A different first word each run, so the prompt is evaluated anew (no prefix reuse).
     const messages = [{ role: 'user' as const, content: `${run} ${prompt}` }];
-    const started = performance.now();
-    let first = 0;
-    let firstTokens = 0;
-    const r = await engine.generate({
-      messages,
-      maxTokens: 64,
-      temperature: 0.8,
-      seed: run,
-      onText: () => {
-        if (first === 0) first = performance.now();
-      },
-    });
-    const ended = performance.now();
-    if (first === 0) first = ended;
-    firstTokens = r.usage.promptTokens - r.usage.cachedTokens;
-    const ttft = first - started;
-    results.push({ promptTps: firstTokens / (ttft / 1000), genTps: (r.usage.completionTokens - 1) / ((ended - first) / 1000), ttftMs: ttft });
+    // 1) Prompt processing: the whole prompt and one token.
+    let started = performance.now();
+    const first = await engine.generate({ messages, maxTokens: 1 });
+    const ttft = performance.now() - started;
+    const evaluated = first.usage.promptTokens - first.usage.cachedTokens;
+    // 2) Generation: the same prompt again (now cached but its last token), then maxTokens tokens.
+    started = performance.now();
+    const r = await engine.generate({ messages, maxTokens: Number(maxTokensArg), temperature: 0.8, seed: run });
+    const genMs = performance.now() - started;
+    results.push({ promptTps: evaluated / (ttft / 1000), genTps: r.usage.completionTokens / (genMs / 1000), ttftMs: ttft });
   }
   await engine.dispose();
-  console.log(JSON.stringify({ threads, promptTokens: results.length, results }));
+  console.log(JSON.stringify({ threads, results }));
 } else {
   console.log(`model ${modelPath}; ${os.cpus().length} cores; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const t of threadList.split(',')) {
-    const out = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), modelPath, t, runsArg, '--child'], { encoding: 'utf8' });
+    const started = performance.now();
+    const out = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), modelPath, t, runsArg, maxTokensArg, '--child'], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     if (out.status !== 0) {
-      console.log(`threads ${t}: failed\n${out.stderr}`);
+      console.log(`threads ${t}: ${out.signal ? `killed after ${((performance.now() - started) / 1000).toFixed(0)} s` : 'failed'}\n${out.stderr}`);
       continue;
     }
     const line = out.stdout.trim().split('\n').pop()!;
