@@ -78,3 +78,23 @@ export function splitFirstClause(sentences: readonly string[], minChars = 24, lo
   if (m[2]!.length < 12) return [...sentences];
   return [head, m[2]!, ...rest];
 }
+
+/**
+ * Joins consecutive sentences into passages of up to `maxChars`, leaving the first `keep` pieces
+ * alone. Each synthesis has a fixed cost (a fresh engine instance, for isolation), so after the
+ * first pieces — which must be short for a fast start — fewer, longer passages finish sooner.
+ */
+export function groupSentences(pieces: readonly string[], maxChars = 240, keep = 2): string[] {
+  const out = pieces.slice(0, keep);
+  let current = '';
+  for (const piece of pieces.slice(keep)) {
+    if (current && current.length + 1 + piece.length > maxChars) {
+      out.push(current);
+      current = piece;
+    } else {
+      current = current ? `${current} ${piece}` : piece;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}

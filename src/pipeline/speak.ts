@@ -1,7 +1,7 @@
 import { createEncoder } from '../audio/encode/index.js';
 import { resample } from '../audio/resample.js';
 import { OUTPUT_SAMPLE_RATE, type OutputFormat, type PcmAudio } from '../audio/types.js';
-import { splitFirstClause, splitSentences } from './sentences.js';
+import { groupSentences, splitFirstClause, splitSentences } from './sentences.js';
 
 /** Turns one passage into audio with an OpenAI voice name (implemented over the TTS engines). */
 export interface Speaker {
@@ -52,7 +52,7 @@ export function speak(speaker: Speaker, options: SpeakOptions): { chunks: AsyncG
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
   const split = splitSentences(options.text);
-  const sentences = options.streaming ? splitFirstClause(split) : split;
+  const sentences = groupSentences(options.streaming ? splitFirstClause(split) : split);
   const lookahead = Math.max(0, options.lookahead ?? 1);
 
   async function* run(): AsyncGenerator<Uint8Array> {

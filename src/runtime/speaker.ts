@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import { assertValidVoiceMap, createTtsEngine, detectLanguage, TtsRouter } from '../engines/tts/registry.js';
 import type { TtsVoice, VoiceRendering } from '../engines/tts/types.js';
-import type { PcmAudio } from '../audio/types.js';
+import { OUTPUT_SAMPLE_RATE, type PcmAudio } from '../audio/types.js';
 import type { Speaker } from '../pipeline/speak.js';
 import type { Limiter } from './limiter.js';
 
@@ -42,7 +42,7 @@ export async function createEngineSpeaker(config: Config, limiter: Limiter): Pro
   return {
     voiceNames: () => router.voiceNames(),
     synthesize: (request): Promise<PcmAudio> =>
-      limiter.run(async () => (await router.synthesize(request)).audio, { signal: request.signal }),
+      limiter.run(async () => (await router.synthesize({ ...request, outputRate: OUTPUT_SAMPLE_RATE })).audio, { signal: request.signal }),
     detectLanguage: async (text) => (await detectLanguage(text, { expected: main.languages() }))?.language,
     voiceTable: () => ({
       engine: main.id,

@@ -42,6 +42,8 @@ export interface TtsSpeakRequest extends TtsRouteRequest {
   instructions?: string;
   /** Cancels the synthesis. */
   signal?: AbortSignal;
+  /** Preferred output rate (engines in worker threads resample there). */
+  outputRate?: number;
 }
 
 /** The engine and voice chosen for a request. */
@@ -146,6 +148,7 @@ export class TtsRouter {
       ...(plan.language ? { language: plan.language } : {}),
       ...(request.instructions ? { instructions: request.instructions } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.outputRate ? { outputRate: request.outputRate } : {}),
     });
     return { audio, engine: plan.engine.id, voice: plan.voiceId, ...(plan.language ? { language: plan.language } : {}), detected: plan.detected };
   }

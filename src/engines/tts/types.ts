@@ -33,6 +33,12 @@ export interface SynthesisRequest {
   instructions?: string;
   /** Cancels the synthesis. */
   signal?: AbortSignal;
+  /**
+   * The sample rate the caller will resample to anyway (24 kHz for Parley's outputs). Engines that
+   * run in worker threads resample there, off the main thread; others may ignore it (the caller
+   * checks `sampleRate` of the result).
+   */
+  outputRate?: number;
 }
 
 /** A text-to-speech engine. Implementations live in one folder each under engines/tts/. */

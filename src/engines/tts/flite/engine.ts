@@ -95,7 +95,7 @@ export class FliteEngine implements TtsEngine {
   }
 
   /** The flite job a request becomes (arguments, voice file, resampling): for tests and logs. */
-  jobFor(request: Pick<SynthesisRequest, 'text' | 'rendering' | 'speed'>): FliteJob {
+  jobFor(request: Pick<SynthesisRequest, 'text' | 'rendering' | 'speed' | 'outputRate'>): FliteJob {
     const voice = this.byId.get(request.rendering.voice);
     if (!voice) throw ApiError.invalidValue('voice', request.rendering.voice, [...this.byId.keys()]);
     const rate = clamp((request.speed || 1) * (request.rendering.rate ?? 1), MIN_RATE, MAX_RATE);
@@ -117,6 +117,7 @@ export class FliteEngine implements TtsEngine {
     const job: FliteJob = { args };
     if ('wasiPath' in voice) job.voiceFile = voice.wasiPath;
     if (playbackRate !== undefined) job.playbackRate = playbackRate;
+    if (request.outputRate !== undefined && request.outputRate !== voice.sampleRate) job.outputRate = request.outputRate;
     return job;
   }
 

@@ -24,4 +24,6 @@ export interface FliteJob {
    * resampled back to the native rate.
    */
   playbackRate?: number;
+  /** Resample the result to this rate in the worker (off the main thread); default: native rate. */
+  outputRate?: number;
 }

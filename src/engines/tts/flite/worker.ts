@@ -25,11 +25,13 @@ serveJobs<FliteJob, PcmAudio>((data) => {
       throw new Error(`flite exited with code ${run.exitCode} and ${wav ? 'output' : 'no output'}: ${run.stderr.trim().slice(0, 500)}`);
     }
     let pcm = pcm16WavToPcm(wav);
+    const target = job.outputRate ?? pcm.sampleRate;
     if (job.playbackRate && job.playbackRate !== 1 && pcm.samples.length > 0) {
-      const native = pcm.sampleRate;
       // Rates in steps of 100 Hz keep the resampler's phase table small (16000:18400 = 40:46).
-      const played = Math.max(100, Math.round((native * job.playbackRate) / 100) * 100);
-      pcm = resample({ samples: pcm.samples, sampleRate: played }, native);
+      const played = Math.max(100, Math.round((pcm.sampleRate * job.playbackRate) / 100) * 100);
+      pcm = resample({ samples: pcm.samples, sampleRate: played }, target);
+    } else if (target !== pcm.sampleRate) {
+      pcm = pcm.samples.length > 0 ? resample(pcm, target) : { samples: pcm.samples, sampleRate: target };
     }
     return { result: pcm, transfer: [pcm.samples.buffer as ArrayBuffer] };
   };
