@@ -124,7 +124,7 @@ describe('POST /v1/audio/speech through the official SDK', () => {
       const view = new DataView(first.value.buffer, first.value.byteOffset);
       assert.equal(view.getUint32(4, true), 0xffffffff, 'streamed WAV uses the unknown-size convention');
       while (!(await reader.read()).done);
-      assert.ok(finished.length >= 8, `${finished.length} syntheses`);
+      assert.ok(finished.length >= 3, `${finished.length} syntheses`);
       assert.ok(firstAt < finished[finished.length - 1]!, 'first bytes arrived before the last sentence was synthesised');
     } finally {
       server.runtime.services.speaker = original;
