@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { startBatchWorker, type BatchWorker } from '../batch/worker.js';
-import { isLoopback } from '../config/index.js';
+import { ConfigError, isLoopback } from '../config/index.js';
 import { buildApp } from '../http/server.js';
 import { createRuntime } from '../runtime/host.js';
 import { configFromProgram, reportFailure } from './main.js';
@@ -26,7 +26,7 @@ export function serveCommand(program: Command): Command {
 /** Starts the server and wires clean shutdown; resolves once listening. */
 export async function serve(config: import('../config/index.js').Config): Promise<void> {
   if (config.apiKeys.length === 0 && !isLoopback(config.host) && !config.noAuth) {
-    throw new Error(`refusing to listen on ${config.host} without API keys: set PARLEY_API_KEYS, or pass --no-auth to serve openly`);
+    throw new ConfigError([`refusing to listen on ${config.host} without API keys: set PARLEY_API_KEYS, or pass --no-auth to serve openly`]);
   }
   const runtime = await createRuntime(config);
   const app = await buildApp(runtime.services);

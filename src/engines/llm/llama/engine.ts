@@ -181,9 +181,14 @@ export class LlamaEngine implements LlmEngine {
     if (this.disposed) throw unloaded();
     const signal = options.signal ? AbortSignal.any([options.signal, this.disposing.signal]) : this.disposing.signal;
     signal.throwIfAborted();
-    const plan = await this.plan(options);
-
-    const promptTokens = this.templatedTokens(plan.history, plan.functions);
+    let plan: Plan;
+    let promptTokens: Token[];
+    try {
+      plan = await this.plan(options);
+      promptTokens = this.templatedTokens(plan.history, plan.functions);
+    } catch (e) {
+      throw this.failure(e, options);
+    }
     const promptCount = promptTokens.length;
     // Keep prompt + reply inside the context so node-llama-cpp never shifts (drops) old tokens.
     const room = this.contextSize - promptCount - 1;
@@ -297,7 +302,10 @@ export class LlamaEngine implements LlmEngine {
       // An instruction after the conversation (so the cached prefix stays valid) and a grammar
       // that admits only a call of one of these tools.
       history.push({ type: 'system', text: forcedCallInstruction(forced) }, { type: 'model', response: [] });
-      return { history, forcedTools: forced, grammar: await this.forcedCallGrammar(forced) };
+      const grammar = await this.forcedCallGrammar(forced).catch((e: unknown) => {
+        throw schemaError('tools', 'The parameters schema of a tool could not be compiled into a grammar: simplify it.', e);
+      });
+      return { history, forcedTools: forced, grammar };
     }
     if (!converted.endsWithModel) history.push({ type: 'model', response: [] });
 
@@ -306,8 +314,10 @@ export class LlamaEngine implements LlmEngine {
       return { history, grammar: await this.cachedGrammar('json', async () => this.boundNumbers(await this.llama.getGrammarFor('json'))) };
     }
     if (format?.type === 'json_schema') {
-      const schema = toGrammarSchema(format.schema);
-      return { history, grammar: await this.schemaGrammar(schema) };
+      const grammar = await this.schemaGrammar(toGrammarSchema(format.schema)).catch((e: unknown) => {
+        throw schemaError('response_format', `The schema of response_format '${format.name}' could not be compiled into a grammar: simplify it.`, e);
+      });
+      return { history, grammar };
     }
     // A JSON response format wins over optional tools: node-llama-cpp cannot combine a grammar
     // with function calling, and the format is a hard promise while `auto` tools are optional.
@@ -431,6 +441,10 @@ export function boundGrammarNumbers(grammar: string): string {
       return line;
     })
     .join('\n');
+}
+
+function schemaError(param: string, message: string, cause: unknown): ApiError {
+  return new ApiError({ status: 400, type: 'invalid_request_error', code: 'invalid_schema', param, message, cause });
 }
 
 function unloaded(): ApiError {

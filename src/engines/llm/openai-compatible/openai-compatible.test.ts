@@ -68,6 +68,7 @@ function chunk(delta: Record<string, unknown>, finish: string | null = null): Re
 
 function startSse(res: http.ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
 }
 
 function send(res: http.ServerResponse, data: unknown): void {
@@ -278,9 +279,23 @@ describe('openai-compatible engine', () => {
       else textReply(res, ['awake']);
     };
     const e = await engine({ idleTimeoutMs: 150 });
+    const started = performance.now();
     const r = await e.generate(hello);
     assert.equal(r.text, 'awake');
     assert.equal(seen.length, 2);
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('times out an upstream that never sends headers, and retries it', async () => {
+    handler = (_req, res, n) => {
+      if (n > 1) textReply(res, ['late but fine']);
+    };
+    const e = await engine({ connectTimeoutMs: 150 });
+    const started = performance.now();
+    const r = await e.generate(hello);
+    assert.equal(r.text, 'late but fine');
+    assert.equal(seen.length, 2);
+    assert.ok(performance.now() - started < 2000);
   });
 
   it('closes the upstream request when the signal aborts mid-stream', async () => {
