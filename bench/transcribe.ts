@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeAudio } from '../src/audio/decode/index.js';
+import { wavHeader } from '../src/audio/encode/wav.js';
 import { createAsrEngine } from '../src/engines/asr/registry.js';
 import { corpusWer } from '../src/engines/asr/wer.js';
 import { startTestServer } from '../test/helpers/server.js';
@@ -20,20 +21,7 @@ const SPEECH = path.resolve(import.meta.dirname, '../test/fixtures/speech');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 function wav16(pcm: Buffer): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + pcm.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16_000, 24);
-  h.writeUInt32LE(32_000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([h, pcm]);
+  return Buffer.concat([wavHeader(pcm.length, 16_000), pcm]);
 }
 
 export default async function run(): Promise<void> {

@@ -10,6 +10,7 @@ import { probe } from './helpers/audio.js';
 import { assertEachOnce, readResults, speechLines, submitBatch, waitForBatch, type InputLine } from './helpers/batch.js';
 import { assertMatchesSchema } from './helpers/openapi.js';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { expectApiError } from './helpers/errors.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'sk-batch-a';
@@ -17,19 +18,6 @@ const OTHER_KEY = 'sk-batch-b';
 const QUESTION = fs.readFileSync(path.join(ROOT, 'test/fixtures/speech/librivox-0880.wav'));
 const MODEL = 'gpt-4o-mini-audio-preview';
 
-async function expectError(promise: Promise<unknown>, status: number, code: string | null, param?: string | null) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof OpenAI.APIError, String(e));
-    assert.equal(e.status, status, e.message);
-    const body = e.error as Record<string, unknown>;
-    assert.equal(body.code, code, e.message);
-    if (param !== undefined) assert.equal(body.param, param);
-    return;
-  }
-  assert.fail('expected an error');
-}
 
 /**
  * OpenAI's 2025-01 spec lists the batch timestamps and file ids without `nullable`, but the API
@@ -243,19 +231,19 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     for (const id of ids) await waitForBatch(client, id);
 
     const other = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: OTHER_KEY, maxRetries: 0 });
-    await expectError(other.batches.retrieve(ids[0]!), 404, null);
-    await expectError(other.batches.cancel(ids[0]!), 404, null);
+    await expectApiError(other.batches.retrieve(ids[0]!), 404, null);
+    await expectApiError(other.batches.cancel(ids[0]!), 404, null);
     assert.ok(!(await other.batches.list()).data.some((b) => ids.includes(b.id)));
-    await expectError(client.batches.retrieve('batch_nope'), 404, null);
+    await expectApiError(client.batches.retrieve('batch_nope'), 404, null);
 
     const file = await client.files.create({ file: await toFile(Buffer.from('{}\n'), 'x.jsonl'), purpose: 'batch' });
     const notBatch = await client.files.create({ file: await toFile(Buffer.from('{}\n'), 'x.jsonl'), purpose: 'user_data' });
-    await expectError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' }), 400, 'invalid_value', 'endpoint');
-    await expectError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: 'forever' as '24h' }), 400, 'invalid_value', 'completion_window');
-    await expectError(client.batches.create({ input_file_id: notBatch.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), 400, 'invalid_value', 'input_file_id');
-    await expectError(client.batches.create({ input_file_id: 'file-000000000000000000000000', endpoint: '/v1/chat/completions', completion_window: '24h' }), 404, null, 'input_file_id');
-    await expectError(other.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), 404, null, 'input_file_id');
-    await expectError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }), 400, 'object_above_max_properties', 'metadata');
+    await expectApiError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' }), 400, 'invalid_value', 'endpoint');
+    await expectApiError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: 'forever' as '24h' }), 400, 'invalid_value', 'completion_window');
+    await expectApiError(client.batches.create({ input_file_id: notBatch.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), 400, 'invalid_value', 'input_file_id');
+    await expectApiError(client.batches.create({ input_file_id: 'file-000000000000000000000000', endpoint: '/v1/chat/completions', completion_window: '24h' }), 404, null, 'input_file_id');
+    await expectApiError(other.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), 404, null, 'input_file_id');
+    await expectApiError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }), 400, 'object_above_max_properties', 'metadata');
 
     // A file with no valid request fails the batch, listing each problem with its line.
     const bad = await submitBatch(client, ['not json', '{"custom_id":"x","method":"GET","url":"/v1/audio/speech","body":{}}', { custom_id: 'y', method: 'POST', url: '/v1/chat/completions', body: {} }], '/v1/audio/speech');

@@ -7,6 +7,7 @@ import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
 import { probe } from './helpers/audio.js';
 import { assertMatchesSchema } from './helpers/openapi.js';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { expectApiError } from './helpers/errors.js';
 
 const SPEECH = path.resolve(import.meta.dirname, 'fixtures/speech');
 const QUESTION = fs.readFileSync(path.join(SPEECH, 'librivox-0880.wav'));
@@ -19,20 +20,6 @@ const spoken = (data: Buffer = QUESTION, format: 'wav' | 'mp3' = 'wav'): Msg => 
   content: [{ type: 'input_audio', input_audio: { data: data.toString('base64'), format } }],
 });
 
-async function expectError(promise: Promise<unknown>, status: number, code: string | null, param?: string | null) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof OpenAI.APIError, String(e));
-    assert.equal(e.status, status, e.message);
-    const body = e.error as Record<string, unknown>;
-    assertMatchesSchema('ErrorResponse', { error: body });
-    assert.equal(body.code, code, e.message);
-    if (param !== undefined) assert.equal(body.param, param);
-    return;
-  }
-  assert.fail('expected an error');
-}
 
 /** Joins streamed chunks field by field, as clients do. */
 function reassemble(chunks: Array<Record<string, any>>) {
@@ -167,7 +154,7 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
       max_tokens: 8,
     });
     assertMatchesSchema('CreateChatCompletionResponse', second);
-    await expectError(
+    await expectApiError(
       server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', audio: { id: 'audio_00000000000000000000000000000000' } }, { role: 'user', content: 'x' }] }),
       400,
       'audio_not_found',
@@ -175,7 +162,7 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
     );
     const expired = server.runtime.services.audioStore.put({ format: 'wav', data: new Uint8Array(4), transcript: 'old', ttlSec: 1 });
     await new Promise((r) => setTimeout(r, 2100));
-    await expectError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'assistant', audio: { id: expired.id } }, { role: 'user', content: 'x' }] }), 400, 'audio_not_found', 'messages[0].audio.id');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'assistant', audio: { id: expired.id } }, { role: 'user', content: 'x' }] }), 400, 'audio_not_found', 'messages[0].audio.id');
   });
 
   test('calls a tool when tool_choice requires it', async () => {
@@ -200,18 +187,18 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
 
   test('refuses bad requests with the contract error codes and params', async () => {
     const base = { model: MODEL, messages: [spoken()] };
-    await expectError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, stream: true }), 400, 'unsupported_value', 'audio.format');
-    await expectError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'] }), 400, 'missing_required_parameter', 'audio');
-    await expectError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'nobody' as 'alloy', format: 'wav' } }), 400, 'invalid_value', 'audio.voice');
-    await expectError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'ogg' as 'wav' } }), 400, 'invalid_value', 'audio.format');
-    await expectError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: QUESTION.toString('base64'), format: 'flac' as 'wav' } }] }] }), 400, 'invalid_value', 'messages[0].content[0].input_audio.format');
-    await expectError(server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.from('RIFF....WAVEjunkjunkjunk'))] }), 400, 'unsupported_format', 'messages');
-    await expectError(server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.alloc(20 * 1024 * 1024 + 1))] }), 400, 'audio_too_large', 'messages[0].content[0].input_audio.data');
-    await expectError(server.client.chat.completions.create({ ...base, n: 2 }), 400, 'unsupported_value', 'n');
-    await expectError(server.client.chat.completions.create({ model: MODEL, messages: [] }), 400, 'empty_array', 'messages');
-    await expectError(server.client.chat.completions.create({ model: MODEL } as never), 400, 'missing_required_parameter', 'messages');
-    await expectError(server.client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }), 404, 'model_not_found', 'model');
-    await expectError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 3 }), 400, 'decimal_above_max_value', 'temperature');
+    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, stream: true }), 400, 'unsupported_value', 'audio.format');
+    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'] }), 400, 'missing_required_parameter', 'audio');
+    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'nobody' as 'alloy', format: 'wav' } }), 400, 'invalid_value', 'audio.voice');
+    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'ogg' as 'wav' } }), 400, 'invalid_value', 'audio.format');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: QUESTION.toString('base64'), format: 'flac' as 'wav' } }] }] }), 400, 'invalid_value', 'messages[0].content[0].input_audio.format');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.from('RIFF....WAVEjunkjunkjunk'))] }), 400, 'unsupported_format', 'messages');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.alloc(20 * 1024 * 1024 + 1))] }), 400, 'audio_too_large', 'messages[0].content[0].input_audio.data');
+    await expectApiError(server.client.chat.completions.create({ ...base, n: 2 }), 400, 'unsupported_value', 'n');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [] }), 400, 'empty_array', 'messages');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL } as never), 400, 'missing_required_parameter', 'messages');
+    await expectApiError(server.client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }), 404, 'model_not_found', 'model');
+    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 3 }), 400, 'decimal_above_max_value', 'temperature');
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
@@ -241,11 +228,11 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
     assert.ok(response.headers.get('apim-request-id'));
     assert.ok((data as unknown as { prompt_filter_results: unknown[] }).prompt_filter_results.length === 1);
     const old = new AzureOpenAI({ endpoint: server.url, apiKey: 'azure-key', apiVersion: '2024-10-21', deployment: 'my-audio-deployment', maxRetries: 0 });
-    await expectError(old.chat.completions.create({ model: '', modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [spoken()] }), 400, 'unsupported_api_version');
+    await expectApiError(old.chat.completions.create({ model: '', modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [spoken()] }), 400, 'unsupported_api_version');
     const missing = await fetch(`${server.url}/openai/deployments/my-audio-deployment/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }) });
     assert.equal(missing.status, 400);
     const unknown = new AzureOpenAI({ endpoint: server.url, apiKey: 'k', apiVersion: '2025-01-01-preview', deployment: 'no-such-deployment', maxRetries: 0 });
-    await expectError(unknown.chat.completions.create({ model: '', messages: [{ role: 'user', content: 'x' }] }), 404, 'DeploymentNotFound');
+    await expectApiError(unknown.chat.completions.create({ model: '', messages: [{ role: 'user', content: 'x' }] }), 404, 'DeploymentNotFound');
     const tts = new AzureOpenAI({ endpoint: server.url, apiKey: 'azure-key', apiVersion: '2025-01-01-preview', deployment: 'my-tts', maxRetries: 0 });
     const speech = await tts.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello from Azure.', response_format: 'wav' });
     assert.ok((await speech.arrayBuffer()).byteLength > 1000);

@@ -7,25 +7,12 @@ import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { MAX_FILE_BYTES } from '../src/store/files.js';
 import { assertMatchesSchema } from './helpers/openapi.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { expectApiError } from './helpers/errors.js';
 
 const KEY_A = 'sk-files-a';
 const KEY_B = 'sk-files-b';
 const JSONL = Buffer.from('{"custom_id":"1","method":"POST","url":"/v1/chat/completions","body":{}}\n');
 
-async function expectError(promise: Promise<unknown>, status: number, code: string | null, param?: string | null) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof OpenAI.APIError, String(e));
-    assert.equal(e.status, status, e.message);
-    const body = e.error as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ['code', 'message', 'param', 'type']);
-    assert.equal(body.code, code, e.message);
-    if (param !== undefined) assert.equal(body.param, param);
-    return;
-  }
-  assert.fail('expected an error');
-}
 
 /** Sends a raw multipart body (parts in the given order) and returns status and JSON. */
 async function postForm(server: TestServer, parts: Array<{ name: string; value: string } | { name: string; filename: string; data: Buffer }>, key = KEY_A) {
@@ -78,17 +65,17 @@ describe('the /v1/files endpoints through the official SDK', () => {
     const deleted = await a.files.delete(created.id);
     assertMatchesSchema('DeleteFileResponse', deleted);
     assert.deepEqual(deleted, { id: created.id, object: 'file', deleted: true });
-    await expectError(a.files.retrieve(created.id), 404, null, 'id');
-    await expectError(a.files.content(created.id), 404, null, 'id');
-    await expectError(a.files.delete(created.id), 404, null, 'id');
+    await expectApiError(a.files.retrieve(created.id), 404, null, 'id');
+    await expectApiError(a.files.content(created.id), 404, null, 'id');
+    await expectApiError(a.files.delete(created.id), 404, null, 'id');
     assert.ok(!storedNames(server).includes(created.id));
   });
 
   test("keeps each key's files to itself: another key gets 404 and does not see them listed", async () => {
     const mine = await a.files.create({ file: await toFile(JSONL, 'mine.jsonl'), purpose: 'user_data' });
-    await expectError(b.files.retrieve(mine.id), 404, null, 'id');
-    await expectError(b.files.content(mine.id), 404, null, 'id');
-    await expectError(b.files.delete(mine.id), 404, null, 'id');
+    await expectApiError(b.files.retrieve(mine.id), 404, null, 'id');
+    await expectApiError(b.files.content(mine.id), 404, null, 'id');
+    await expectApiError(b.files.delete(mine.id), 404, null, 'id');
     assert.ok(!(await b.files.list()).data.some((f) => f.id === mine.id));
     assert.equal((await a.files.retrieve(mine.id)).id, mine.id);
   });
@@ -110,8 +97,8 @@ describe('the /v1/files endpoints through the official SDK', () => {
     const all: string[] = [];
     for await (const f of fresh.files.list({ limit: 2, order: 'asc' })) all.push(f.id);
     assert.deepEqual(all, ids);
-    await expectError(fresh.files.list({ limit: 0 }), 400, 'invalid_value', 'limit');
-    await expectError(fresh.files.list({ after: 'file-doesnotexist00000000000' }), 400, 'invalid_value', 'after');
+    await expectApiError(fresh.files.list({ limit: 0 }), 400, 'invalid_value', 'limit');
+    await expectApiError(fresh.files.list({ after: 'file-doesnotexist00000000000' }), 400, 'invalid_value', 'after');
   });
 
   test('cleans hostile file names and stores the bytes under the generated id only', async () => {
@@ -143,7 +130,7 @@ describe('the /v1/files endpoints through the official SDK', () => {
     const noFile = await postForm(server, [{ name: 'purpose', value: 'batch' }]);
     assert.equal(noFile.status, 400);
     assert.equal(noFile.json.error.param, 'file');
-    await expectError(a.files.create({ file: await toFile(JSONL, 'a.jsonl'), purpose: 'nonsense' as 'batch' }), 400, 'invalid_value', 'purpose');
+    await expectApiError(a.files.create({ file: await toFile(JSONL, 'a.jsonl'), purpose: 'nonsense' as 'batch' }), 400, 'invalid_value', 'purpose');
   });
 
   test('refuses a file over 200 MB with a 413 naming the file, whether announced or streamed, keeping nothing', async () => {

@@ -7,6 +7,7 @@ import type { Speaker } from '../src/pipeline/speak.js';
 import { groupSentences, splitFirstClause, splitSentences } from '../src/pipeline/sentences.js';
 import { probe, wavToPcm } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { expectApiError } from './helpers/errors.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 const FORMATS = [
@@ -23,22 +24,6 @@ async function assertHealthy(server: TestServer): Promise<void> {
   assert.equal(res.status, 200);
 }
 
-/** Asserts an SDK error is OpenAI's shape with the given status/code/param. */
-async function assertApiError(promise: Promise<unknown>, status: number, code: string | null, param?: string | null): Promise<void> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof OpenAI.APIError, `expected an APIError, got ${e}`);
-    assert.equal(e.status, status);
-    const body = e.error as { message: string; type: string; param: string | null; code: string | null };
-    assert.deepEqual(Object.keys(body).sort(), ['code', 'message', 'param', 'type']);
-    assert.equal(typeof body.message, 'string');
-    assert.equal(body.code, code);
-    if (param !== undefined) assert.equal(body.param, param);
-    return;
-  }
-  assert.fail('expected the request to fail');
-}
 
 describe('POST /v1/audio/speech through the official SDK', () => {
   let server: TestServer;
@@ -196,26 +181,26 @@ describe('POST /v1/audio/speech through the official SDK', () => {
   });
 
   test('rejects an unknown voice with invalid_value on voice', async () => {
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'bogus' as 'alloy', input: 'Hi.' }), 400, 'invalid_value', 'voice');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'bogus' as 'alloy', input: 'Hi.' }), 400, 'invalid_value', 'voice');
     await assertHealthy(server);
   });
 
   test('rejects empty and over-long input', async () => {
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: '' }), 400, 'string_below_min_length', 'input');
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'a'.repeat(4097) }), 400, 'string_above_max_length', 'input');
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy' } as never), 400, 'missing_required_parameter', 'input');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: '' }), 400, 'string_below_min_length', 'input');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'a'.repeat(4097) }), 400, 'string_above_max_length', 'input');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy' } as never), 400, 'missing_required_parameter', 'input');
     await assertHealthy(server);
   });
 
   test('rejects a speed out of range and an unknown format', async () => {
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 4.5 }), 400, 'decimal_above_max_value', 'speed');
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 0.1 }), 400, 'decimal_below_min_value', 'speed');
-    await assertApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', response_format: 'ogg' as 'mp3' }), 400, 'invalid_value', 'response_format');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 4.5 }), 400, 'decimal_above_max_value', 'speed');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 0.1 }), 400, 'decimal_below_min_value', 'speed');
+    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', response_format: 'ogg' as 'mp3' }), 400, 'invalid_value', 'response_format');
     await assertHealthy(server);
   });
 
   test('rejects an unknown model with model_not_found', async () => {
-    await assertApiError(server.client.audio.speech.create({ model: 'no-such-model', voice: 'alloy', input: 'Hi.' }), 404, 'model_not_found', 'model');
+    await expectApiError(server.client.audio.speech.create({ model: 'no-such-model', voice: 'alloy', input: 'Hi.' }), 404, 'model_not_found', 'model');
   });
 
   test('answers malformed JSON with a 400 in OpenAI shape', async () => {
@@ -251,7 +236,7 @@ describe('POST /v1/audio/speech through the official SDK', () => {
     const one = await server.client.models.retrieve('tts-1');
     assert.equal(one.id, 'tts-1');
     assert.equal(one.object, 'model');
-    await assertApiError(server.client.models.retrieve('nope'), 404, 'model_not_found');
+    await expectApiError(server.client.models.retrieve('nope'), 404, 'model_not_found');
   });
 });
 
@@ -273,7 +258,7 @@ describe('API keys', () => {
 
   test('rejects a missing or wrong key with 401 invalid_api_key', async () => {
     const wrong = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'sk-wrong-key-000', maxRetries: 0 });
-    await assertApiError(wrong.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.' }), 401, 'invalid_api_key');
+    await expectApiError(wrong.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.' }), 401, 'invalid_api_key');
     const none = await fetch(`${server.url}/v1/models`);
     assert.equal(none.status, 401);
     const body = (await none.json()) as { error: { code: string } };

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI, { toFile } from 'openai';
+import { wavHeader } from '../src/audio/encode/wav.js';
 import { corpusWer, wer } from '../src/engines/asr/wer.js';
 import { malformedCases, randomBytes } from './fixtures/audio-in/make-corpus.js';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
 import { writeTinyWhisperModel } from './fixtures/models/make-tiny-whisper.js';
+import { expectApiError } from './helpers/errors.js';
 
 const SPEECH = path.resolve(import.meta.dirname, 'fixtures/speech');
 const TRANSCRIPTS = new Map(
@@ -18,19 +20,6 @@ async function upload(name: string) {
   return toFile(fs.readFileSync(path.join(SPEECH, name)), name);
 }
 
-async function expectError(promise: Promise<unknown>, status: number, code: string | null): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof OpenAI.APIError, String(e));
-    assert.equal(e.status, status, `${e.message}`);
-    const body = e.error as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ['code', 'message', 'param', 'type']);
-    assert.equal(body.code, code);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech', () => {
   let server: TestServer;
@@ -104,20 +93,7 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
   });
 
   test('returns an empty transcript for silence', async () => {
-    const silence = new Uint8Array(44 + 32_000);
-    const v = new DataView(silence.buffer);
-    silence.set([0x52, 0x49, 0x46, 0x46], 0);
-    v.setUint32(4, 36 + 32_000, true);
-    silence.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
-    v.setUint32(16, 16, true);
-    v.setUint16(20, 1, true);
-    v.setUint16(22, 1, true);
-    v.setUint32(24, 16_000, true);
-    v.setUint32(28, 32_000, true);
-    v.setUint16(32, 2, true);
-    v.setUint16(34, 16, true);
-    silence.set([0x64, 0x61, 0x74, 0x61], 36);
-    v.setUint32(40, 32_000, true);
+    const silence = Buffer.concat([wavHeader(32_000, 16_000), Buffer.alloc(32_000)]);
     const res = await server.client.audio.transcriptions.create({ file: await toFile(silence, 'silence.wav'), model: 'whisper-1' });
     assert.equal(res.text, '');
   });
@@ -125,7 +101,7 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
   test('refuses every malformed file with a 4xx in OpenAI shape and stays healthy', async () => {
     for (const c of malformedCases()) {
       const started = performance.now();
-      await expectError(server.client.audio.transcriptions.create({ file: await toFile(c.bytes, `case.${c.format ?? 'wav'}`), model: 'whisper-1' }), 400, c.code);
+      await expectApiError(server.client.audio.transcriptions.create({ file: await toFile(c.bytes, `case.${c.format ?? 'wav'}`), model: 'whisper-1' }), 400, c.code);
       assert.ok(performance.now() - started < 10_000, `${c.name} took too long`);
     }
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
@@ -133,7 +109,7 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
 
   test('refuses a file one byte over the upload limit before decoding it', async () => {
     const big = randomBytes(25 * 1024 * 1024 + 1, 7);
-    await expectError(server.client.audio.transcriptions.create({ file: await toFile(big, 'big.wav'), model: 'whisper-1' }), 413, 'request_too_large');
+    await expectApiError(server.client.audio.transcriptions.create({ file: await toFile(big, 'big.wav'), model: 'whisper-1' }), 413, 'request_too_large');
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
@@ -143,8 +119,8 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
     const res = await fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { param: string } }).error.param, 'file');
-    await expectError(server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'whisper-1', response_format: 'xml' as 'json' }), 400, 'invalid_value');
-    await expectError(server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'nope' }), 404, 'model_not_found');
+    await expectApiError(server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'whisper-1', response_format: 'xml' as 'json' }), 400, 'invalid_value');
+    await expectApiError(server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'nope' }), 404, 'model_not_found');
   });
 });
 
@@ -222,19 +198,7 @@ describe('the whisper engine behind the HTTP API (tiny random-weight model)', ()
       }
     }
     const pcm = Buffer.concat(parts);
-    const header = Buffer.alloc(44);
-    header.write('RIFF', 0);
-    header.writeUInt32LE(36 + pcm.length, 4);
-    header.write('WAVEfmt ', 8);
-    header.writeUInt32LE(16, 16);
-    header.writeUInt16LE(1, 20);
-    header.writeUInt16LE(1, 22);
-    header.writeUInt32LE(16_000, 24);
-    header.writeUInt32LE(32_000, 28);
-    header.writeUInt16LE(2, 32);
-    header.writeUInt16LE(16, 34);
-    header.write('data', 36);
-    header.writeUInt32LE(pcm.length, 40);
+    const header = wavHeader(pcm.length, 16_000);
     const windows: number[] = [];
     const original = server.runtime.services.asr;
     server.runtime.services.asr = async () => {

@@ -370,6 +370,19 @@ describe('llama engine creation', () => {
     }
   });
 
+  it('falls back to ChatML for a GGUF without a chat template', async () => {
+    const file = path.join(dir, 'no-template.gguf');
+    writeTinyGguf(file, { chatTemplate: null });
+    const e = await createLlamaEngine({ model: file, modelsDir: dir, threads: 1, contextSize: 256 });
+    try {
+      assert.equal(e.chatWrapperName, 'ChatML');
+      const r = await e.generate({ messages: hello, maxTokens: 3 });
+      assert.ok(r.usage.promptTokens > 5);
+    } finally {
+      await e.dispose();
+    }
+  });
+
   it('rejects generations after dispose with engine_unavailable', async () => {
     const e = await createLlamaEngine({ model: tinyPath, modelsDir: dir, threads: 1, contextSize: 256 });
     await e.dispose();
