@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isApiError } from '../../http/errors.js';
+import { isApiError } from '../../errors.js';
 import { createLlmEngine, isLlmEngineId, LLM_ENGINE_IDS, loadLlmEngineDescriptor } from './registry.js';
 
 describe('LLM engine registry', () => {

@@ -384,12 +384,15 @@ export class LlamaEngine implements LlmEngine {
 
 /**
  * The model's own chat template (node-llama-cpp picks a specialised wrapper or runs the Jinja
- * template); ChatML when the file has no template and node-llama-cpp knows nothing better.
+ * template). Without a template in the file: ChatML when the vocabulary has `<|im_start|>` (the
+ * model was trained on it) or when node-llama-cpp knows nothing better; otherwise its guess from
+ * the model's name (its guess from a `<s>` BOS alone would make every SentencePiece model Llama 2).
  */
 function chooseChatWrapper(lib: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
   const resolved = lib.resolveChatWrapper(model);
-  const hasTemplate = typeof model.fileInfo.metadata?.tokenizer?.chat_template === 'string';
-  if (!hasTemplate && resolved instanceof lib.GeneralChatWrapper) return new lib.ChatMLChatWrapper();
+  if (typeof model.fileInfo.metadata?.tokenizer?.chat_template === 'string') return resolved;
+  const knowsChatMl = model.tokenize('<|im_start|>', true).length === 1;
+  if (knowsChatMl || resolved instanceof lib.GeneralChatWrapper) return new lib.ChatMLChatWrapper();
   return resolved;
 }
 
