@@ -44,6 +44,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_LLM_MODEL', path: 'llm.model', kind: 'string', description: 'GGUF path or cache name (or upstream model)' },
   { name: 'PARLEY_LLM_URL', path: 'llm.url', kind: 'string', description: 'Upstream OpenAI-compatible base URL' },
   { name: 'PARLEY_LLM_API_KEY', path: 'llm.apiKey', kind: 'string', description: 'Upstream API key' },
+  { name: 'PARLEY_LLM_THREADS', path: 'llm.threads', kind: 'number', description: 'llama engine CPU threads (default 1 on ≤ 2 cores)' },
   { name: 'PARLEY_QUEUE', path: 'batch.queue', kind: 'string', description: 'Batch queue: unset = embedded; redis://host:port = Redis (BullMQ)' },
   { name: 'PARLEY_BATCH_WORKER', path: 'batch.worker', kind: 'boolean', description: '0 = the server runs no batch lines itself (dedicated workers do)' },
   { name: 'PARLEY_BATCH_CONCURRENCY', path: 'batch.concurrency', kind: 'number', description: 'Batch lines in flight per process (default: concurrency)' },

@@ -51,6 +51,7 @@ export const configSchema = z.object({
       model: z.string().min(1).optional().describe('LLM model: a GGUF path or a model cache name (or the upstream model name)'),
       url: z.string().url().optional().describe('Upstream OpenAI-compatible base URL'),
       apiKey: z.string().optional().describe('Upstream API key'),
+      threads: z.number().int().min(1).max(256).optional().describe('CPU threads for the llama engine (default: 1 on ≤ 2 cores — measured fastest for generation — else half the cores)'),
     })
     .prefault({}),
   batch: z
