@@ -24,7 +24,7 @@ export function compareApiVersions(a: string, b: string): number {
 }
 
 /** The api-version query parameter, checked for form; 400 when absent or malformed. */
-function apiVersion(request: FastifyRequest): string {
+export function apiVersion(request: FastifyRequest): string {
   const version = (request.query as Record<string, unknown>)['api-version'];
   if (typeof version !== 'string' || version.length === 0) {
     throw ApiError.invalidRequest('api-version', "Missing required query parameter: 'api-version'. Use e.g. ?api-version=2025-01-01-preview.", 'missing_required_parameter');

@@ -4,7 +4,7 @@ import { MAX_FILE_BYTES, MAX_LIST_LIMIT, type FileRecord } from '../../store/fil
 import { requestKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
-import { compareApiVersions } from './azure.js';
+import { apiVersion } from './azure.js';
 
 /** Purposes a client may upload with (`batch_output` and `assistants_output` are written by the server). */
 export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
@@ -32,13 +32,7 @@ export function ownerOf(request: FastifyRequest, services: Services): string | n
 
 /** Azure's `api-version` query parameter: required, and shaped like `2025-01-01-preview`. */
 export function checkAzureApiVersion(request: FastifyRequest): void {
-  const version = (request.query as Record<string, unknown>)['api-version'];
-  if (typeof version !== 'string' || version.length === 0) {
-    throw ApiError.invalidRequest('api-version', "Missing required query parameter: 'api-version'. Use e.g. ?api-version=2025-01-01-preview.", 'missing_required_parameter');
-  }
-  if (Number.isNaN(compareApiVersions(version, '2025-01-01-preview'))) {
-    throw ApiError.invalidRequest('api-version', `Unsupported api-version '${version}'. Expected a version like '2025-01-01-preview'.`, 'invalid_value');
-  }
+  apiVersion(request);
 }
 
 /** OpenAI's `file` object. */
