@@ -1,8 +1,9 @@
 /**
  * Chat benchmark (`npm run bench -- chat`), on a random-weight GGUF with Qwen2.5-0.5B's shape (so
  * the speed is real; the text is nonsense):
- *  1. Tokens/s through Parley (POST /v1/chat/completions, text) ÷ node-llama-cpp called directly
- *     (LlamaChatSession, same file, threads and context size). Target ≥ 0.90.
+ *  1. Tokens/s through Parley (POST /v1/chat/completions, text; includes prompt evaluation and
+ *     HTTP) ÷ node-llama-cpp called directly (sequence.evaluate, same file, threads and context
+ *     size). Target ≥ 0.90.
  *  2. Streaming with audio (pcm16): time to the first audio byte ÷ total time, for an answer of
  *     about 3 sentences. Target ≤ 0.35.
  *  3. Non-streaming spoken question → spoken answer: end-to-end wall time ÷ the sum of the stages
@@ -21,7 +22,7 @@ import { startTestServer } from '../test/helpers/server.js';
 import { QWEN25_05B_SHAPE, writeTinyGguf } from '../test/fixtures/models/make-tiny-gguf.js';
 
 const TMP = path.resolve(import.meta.dirname, '.tmp');
-const MODEL_FILE = path.join(TMP, 'qwen2.5-0.5b-shape-random-q8_0-v2.gguf');
+const MODEL_FILE = path.join(TMP, 'qwen2.5-0.5b-shape-random-q8_0-v3.gguf');
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -30,45 +31,51 @@ function ensureModel(): void {
   if (fs.existsSync(MODEL_FILE)) return;
   fs.mkdirSync(TMP, { recursive: true });
   console.log('writing the benchmark model (Qwen2.5-0.5B shape, random q8_0 weights)…');
-  // '.' made likelier so answers have sentences; end tokens rare so lengths are what we ask.
-  writeTinyGguf(MODEL_FILE, { ...QWEN25_05B_SHAPE, type: 'q8_0', rareEnd: true, asciiOnly: true, outputScale: { '.': 3.5 } });
+  // '.' and ' I' made likelier so answers have sentences (random text has no capitals otherwise);
+  // end tokens rare so lengths are what we ask.
+  writeTinyGguf(MODEL_FILE, { ...QWEN25_05B_SHAPE, type: 'q8_0', rareEnd: true, asciiOnly: true, outputScale: { '.': 4, '▁I': 5 } });
 }
 
 export default async function run(): Promise<void> {
   ensureModel();
   const server = await startTestServer({ PARLEY_LLM_MODEL: MODEL_FILE, PARLEY_ASR_ENGINE: 'pocketsphinx', PARLEY_CONCURRENCY: '2' });
-  const { getLlama, LlamaChatSession } = await import('node-llama-cpp');
-  const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: 2 });
+  const { getLlama } = await import('node-llama-cpp');
+  // The same thread count as Parley's engine uses (1 on 2 cores, measured fastest).
+  const threads = (await server.runtime.services.llm() as unknown as { threads?: number }).threads ?? 1;
+  const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads });
   const model = await llama.loadModel({ modelPath: MODEL_FILE });
   const question = 'Tell me about the weather today.';
   try {
     const engine = await server.runtime.services.llm();
-    const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, 8192), sequences: 1, threads: 2 });
+    const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, 8192), sequences: 1, threads });
     const post = (body: Record<string, unknown>) =>
       fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini-audio-preview', ...body }) });
 
     // 1. Tokens/s, interleaved runs.
     await (await post({ messages: [{ role: 'user', content: question }], max_tokens: 8 })).json();
-    {
-      const warm = new LlamaChatSession({ contextSequence: context.getSequence() });
-      await warm.prompt(question, { maxTokens: 8 });
-      warm.dispose({ disposeSequence: true });
-    }
+    // node-llama-cpp at its most direct: one sequence, evaluate() yielding sampled tokens.
+    const generateDirect = async (seed: number, count: number) => {
+      const sequence = context.getSequence();
+      let n = 0;
+      const t = performance.now();
+      for await (const _token of sequence.evaluate(model.tokenize(question), { temperature: 1, seed })) {
+        if (++n >= count) break;
+      }
+      const seconds = (performance.now() - t) / 1000;
+      sequence.dispose();
+      return n / seconds;
+    };
+    await generateDirect(99, 8);
     const direct: number[] = [];
     const viaHttp: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const session = new LlamaChatSession({ contextSequence: context.getSequence() });
-      let t = performance.now();
-      let n = 0;
-      await session.prompt(question, { maxTokens: TOKENS, seed: r, onToken: (tokens) => void (n += tokens.length) });
-      direct.push(n / ((performance.now() - t) / 1000));
-      session.dispose({ disposeSequence: true });
-      t = performance.now();
+      direct.push(await generateDirect(r, TOKENS));
+      const t = performance.now();
       const res = (await (await post({ messages: [{ role: 'user', content: question }], max_tokens: TOKENS, seed: r })).json()) as { usage: { completion_tokens: number } };
       viaHttp.push(res.usage.completion_tokens / ((performance.now() - t) / 1000));
     }
     await context.dispose();
-    console.log(`model: Qwen2.5-0.5B shape, random q8_0, 2 threads; ${TOKENS} tokens, ${RUNS} runs`);
+    console.log(`model: Qwen2.5-0.5B shape, random q8_0, ${threads} thread(s) on both sides; ${TOKENS} tokens, ${RUNS} runs`);
     console.log(`tokens/s direct ${median(direct).toFixed(1)}   through Parley ${median(viaHttp).toFixed(1)}   ratio ${(median(viaHttp) / median(direct)).toFixed(2)}   (target ≥ 0.90)`);
 
     // 2. Streaming: time to first audio byte ÷ total, answer of ~3 sentences.
@@ -76,7 +83,7 @@ export default async function run(): Promise<void> {
     let sentences = 0;
     for (let r = 0; r < RUNS; r++) {
       const t = performance.now();
-      const res = await post({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'pcm16' }, messages: [{ role: 'user', content: question }], max_tokens: 48, seed: 11, stream: true });
+      const res = await post({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'pcm16' }, messages: [{ role: 'user', content: question }], max_tokens: 72, seed: 11, stream: true });
       const reader = res.body!.getReader();
       const decoder = new TextDecoder();
       let first = 0;
