@@ -31,8 +31,8 @@ export class SentenceStream {
     const o = typeof options === 'string' ? { locale: options } : options;
     this.locale = o.locale ?? 'en';
     this.fastStart = o.fastStart ?? true;
-    this.firstClauseMin = o.firstClauseMin ?? 24;
-    this.firstPieceMax = o.firstPieceMax ?? 100;
+    this.firstClauseMin = o.firstClauseMin ?? 20;
+    this.firstPieceMax = o.firstPieceMax ?? 60;
   }
 
   /** Adds text; returns the pieces completed by it, in order. */
