@@ -1,44 +1,21 @@
 /** Finding the GGUF file: a path, or a cache name the model cache resolves. */
 import fs from 'node:fs';
-import path from 'node:path';
 import { ApiError } from '../../../errors.js';
+import { locateModelFile, type ModelFileLocation } from '../../model-file.js';
 import type { LlmEngineOptions } from '../types.js';
 
 /** The model `parley models pull` fetches for the llama engine, and the one looked for by default. */
 export const DEFAULT_LLAMA_MODEL = 'qwen2.5-0.5b-instruct';
 
 /** Where the model was found, or what was tried. */
-export type LlamaModelLocation =
-  | { found: true; path: string }
-  | { found: false; name: string; tried: string[]; resolverError?: unknown };
+export type LlamaModelLocation = ModelFileLocation;
 
 /**
  * Resolves `options.model` (default `qwen2.5-0.5b-instruct`): through `options.resolveModel` when
  * given, else as a path (relative to the working directory), else as a file name in `modelsDir`.
  */
-export async function locateLlamaModel(options: Pick<LlmEngineOptions, 'model' | 'modelsDir' | 'resolveModel'>): Promise<LlamaModelLocation> {
-  const name = options.model ?? DEFAULT_LLAMA_MODEL;
-  const candidates: string[] = [];
-  let resolverError: unknown;
-  if (options.resolveModel) {
-    try {
-      candidates.push(await options.resolveModel(name));
-    } catch (e) {
-      resolverError = e;
-    }
-  }
-  candidates.push(path.resolve(name));
-  if (!path.isAbsolute(name) && options.modelsDir) {
-    candidates.push(path.join(options.modelsDir, name));
-    if (!name.endsWith('.gguf')) candidates.push(path.join(options.modelsDir, `${name}.gguf`));
-  }
-  const tried: string[] = [];
-  for (const c of candidates) {
-    if (tried.includes(c)) continue;
-    tried.push(c);
-    if (isFile(c)) return { found: true, path: c };
-  }
-  return { found: false, name, tried, resolverError };
+export function locateLlamaModel(options: Pick<LlmEngineOptions, 'model' | 'modelsDir' | 'resolveModel'>): Promise<LlamaModelLocation> {
+  return locateModelFile(options.model ?? DEFAULT_LLAMA_MODEL, { ...options, extension: '.gguf' });
 }
 
 /**
@@ -62,13 +39,5 @@ export async function isGgufFile(file: string): Promise<boolean> {
     return bytesRead === 4 && magic.toString('latin1') === 'GGUF';
   } finally {
     await handle.close();
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
   }
 }
