@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { decodeAudio } from '../audio/decode/index.js';
-import { transcribeAudio } from '../pipeline/transcribe.js';
+import { RECOGNITION_RATE, transcribeAudio } from '../pipeline/transcribe.js';
 import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type TranscriptFormat } from '../pipeline/transcript-format.js';
 import { understandAudio } from '../pipeline/understand.js';
 import { createRuntime } from '../runtime/host.js';
@@ -26,7 +26,7 @@ export function transcribeCommand(program: Command): Command {
         if (opts.engine) config.asr.engine = opts.engine as typeof config.asr.engine;
         const runtime = await createRuntime(config);
         try {
-          const pcm = await decodeAudio(fs.readFileSync(file), { param: 'file', format: file.split('.').pop(), maxBytes: MAX_FILE_BYTES });
+          const pcm = await decodeAudio(fs.readFileSync(file), { param: 'file', format: file.split('.').pop(), maxBytes: MAX_FILE_BYTES, maxRate: RECOGNITION_RATE });
           const s = runtime.services;
           const [asr, vad] = await Promise.all([s.asr(), s.vad()]);
           const task = opts.translate ? 'translate' : 'transcribe';
@@ -55,7 +55,7 @@ export function analyzeCommand(program: Command): Command {
         const config = configFromProgram(program);
         const runtime = await createRuntime(config);
         try {
-          const pcm = await decodeAudio(fs.readFileSync(file), { param: 'file', format: file.split('.').pop(), maxBytes: MAX_FILE_BYTES });
+          const pcm = await decodeAudio(fs.readFileSync(file), { param: 'file', format: file.split('.').pop(), maxBytes: MAX_FILE_BYTES, maxRate: RECOGNITION_RATE });
           const s = runtime.services;
           const [asr, vad, analyzer] = await Promise.all([s.asr(), s.vad(), s.analyzer()]);
           const u = await understandAudio({ asr, vad, analyzer, run: (job, signal) => s.limiter.run(job, { signal }) }, pcm, { language: opts.language });

@@ -4,6 +4,12 @@ import type { SpeechSegment, VadEngine } from '../engines/vad/types.js';
 import { planWindows, sliceAudio, type AudioWindow } from '../engines/vad/windows.js';
 import type { FullTranscript, TimedSegment, TimedWord } from './transcript-format.js';
 
+/**
+ * The rate speech understanding works at (VAD, recognisers and the voice analyzer all use 16 kHz):
+ * compressed uploads are decoded straight to it, so memory stays a few times the upload's size.
+ */
+export const RECOGNITION_RATE = 16_000;
+
 /** Longest audio handed to the recogniser in one call (Whisper's context is 30 s). */
 export const MAX_WINDOW_SEC = 30;
 

@@ -86,6 +86,17 @@ describe('decodeAudio: MP3 in process', () => {
     assertTone(out.samples, 22050, 440, 0.5, 0.1);
   });
 
+  it('decodes an mp3 straight to a lower maxRate, keeping its length and tone', async () => {
+    const bytes = readFileSync(new URL('tone-440-22k-mono.mp3', fixtures));
+    const out = await decodeAudio(bytes, { param: PARAM, maxRate: 16_000 });
+    assert.equal(out.sampleRate, 16_000);
+    assert.equal(out.sourceRate, 22_050);
+    assert.ok(Math.abs(out.samples.length - 8000) <= 2, String(out.samples.length));
+    assertTone(out.samples, 16_000, 440, 0.5, 0.1);
+    const low = await decodeAudio(bytes, { param: PARAM, maxRate: 48_000 });
+    assert.equal(low.sampleRate, 22_050, 'a maxRate above the source changes nothing');
+  });
+
   it('reads the committed µ-law WAV', async () => {
     const out = await decodeAudio(readFileSync(new URL('tone-440-8k-mulaw.wav', fixtures)), { param: PARAM });
     assert.equal(out.sampleRate, 8000);

@@ -37,6 +37,8 @@ const STDERR_KEEP = 8 * 1024;
 
 export interface FfmpegDecodeOptions {
   maxDurationSec: number;
+  /** Resample to this rate inside ffmpeg (keeps long compressed uploads small as floats). */
+  maxRate?: number;
   timeoutMs: number;
   signal?: AbortSignal;
   log?: (message: string) => void;
@@ -76,6 +78,7 @@ function run(binary: string, bytes: Uint8Array, demuxer: string, input: string, 
     '-protocol_whitelist', 'file,pipe',
     '-f', demuxer, '-i', input,
     '-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1',
+    ...(opts.maxRate ? ['-ar', String(opts.maxRate)] : []),
     '-c:a', 'pcm_f32le', '-f', 'wav', 'pipe:1',
   ];
   // -nostdin only stops ffmpeg reading keys from stdin; with pipe:0 as input stdin still carries the file.

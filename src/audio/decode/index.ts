@@ -43,8 +43,8 @@ export async function decodeAudio(bytes: Uint8Array, opts: DecodeAudioOptions): 
   if (hinted && hinted !== container) opts.log?.(`audio named ${opts.format} is really ${container}; decoding it as ${container}`);
 
   try {
-    let decoded: { samples: Float32Array; sampleRate: number; channels: number };
-    const ffmpegOpts = { maxDurationSec, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: opts.signal, log: opts.log };
+    let decoded: { samples: Float32Array; sampleRate: number; channels: number; sourceRate?: number };
+    const ffmpegOpts = { maxDurationSec, maxRate: opts.maxRate, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: opts.signal, log: opts.log };
     if (container === 'wav') {
       const layout = parseWavHeader(bytes, 'file')!;
       decoded =
@@ -52,12 +52,13 @@ export async function decodeAudio(bytes: Uint8Array, opts: DecodeAudioOptions): 
           ? await decodeWithFfmpeg(bytes, 'wav', ffmpegOpts)
           : decodeWav(bytes, layout, Math.floor(maxDurationSec * layout.format.sampleRate), maxDurationSec);
     } else if (container === 'mp3') {
-      decoded = await decodeMp3(bytes, { maxDurationSec, signal: opts.signal, log: opts.log });
+      decoded = await decodeMp3(bytes, { maxDurationSec, maxRate: opts.maxRate, signal: opts.signal, log: opts.log });
     } else {
       decoded = await decodeWithFfmpeg(bytes, container, ffmpegOpts);
     }
     const { samples, sampleRate, channels } = decoded;
-    return { samples, sampleRate, channels, sourceRate: sampleRate, durationSec: samples.length / sampleRate, container };
+    const sourceRate = decoded.sourceRate ?? sampleRate;
+    return { samples, sampleRate, channels, sourceRate, durationSec: samples.length / sampleRate, container };
   } catch (e) {
     if (isApiError(e)) throw e;
     if (e instanceof TooLongFailure) throw tooLongError(param, e.limitSec);

@@ -10,6 +10,7 @@
 import type { MPEGDecoder as MpegDecoderType } from 'mpg123-decoder';
 import { ApiError } from '../../errors.js';
 import { DecodeFailure } from './failure.js';
+import { StreamingResampler } from '../resample.js';
 import { MonoBuffer } from './mono-buffer.js';
 import { countMpegFrames, findMpegStream, skipId3v2 } from './sniff.js';
 
@@ -21,12 +22,14 @@ const PIECES_PER_TURN = 4;
 export interface DecodedMp3 {
   samples: Float32Array;
   sampleRate: number;
+  /** The stream's own rate (above `sampleRate` when `maxRate` applied). */
+  sourceRate: number;
   channels: number;
 }
 
 export async function decodeMp3(
   bytes: Uint8Array,
-  opts: { maxDurationSec: number; signal?: AbortSignal; log?: (message: string) => void },
+  opts: { maxDurationSec: number; maxRate?: number; signal?: AbortSignal; log?: (message: string) => void },
 ): Promise<DecodedMp3> {
   const start = findMpegStream(bytes, skipId3v2(bytes));
   if (!start) throw new DecodeFailure('MP3: no chain of MPEG audio frames');
@@ -35,8 +38,16 @@ export async function decodeMp3(
   // Scale the scanned part up when the chain broke early (junk in between, truncated, VBR gaps).
   const scanned = scan.endOffset - start.offset;
   const estimate = scanned >= (bytes.length - start.offset) * 0.9 ? scan.samples : (scan.samples / Math.max(1, scanned)) * (bytes.length - start.offset) * 1.1;
-  const maxSamples = Math.floor(opts.maxDurationSec * header.sampleRate);
-  const out = new MonoBuffer(estimate, maxSamples, opts.maxDurationSec);
+  // Above `maxRate`, resample each decoded piece at once: the full-rate floats never pile up.
+  const outRate = opts.maxRate !== undefined && opts.maxRate < header.sampleRate ? opts.maxRate : header.sampleRate;
+  const resampler = outRate !== header.sampleRate ? new StreamingResampler(header.sampleRate, outRate) : null;
+  const maxSamples = Math.floor(opts.maxDurationSec * outRate);
+  const out = new MonoBuffer((estimate * outRate) / header.sampleRate, maxSamples, opts.maxDurationSec);
+  const append = (mono: Float32Array) => {
+    const dst = out.reserve(mono.length);
+    dst.set(mono, out.length);
+    out.length += mono.length;
+  };
 
   const { MPEGDecoder } = await loadMpg123();
   const decoder: MpegDecoderType = new MPEGDecoder();
@@ -57,21 +68,21 @@ export async function decodeMp3(
           opts.log?.(`mp3: sample rate changed from ${sampleRate} to ${result.sampleRate} Hz; rest ignored`);
           break;
         }
-        const dst = out.reserve(n);
-        const at = out.length;
         const left = result.channelData[0]!;
         const right = result.channelData[1] ?? left;
-        for (let i = 0; i < n; i++) dst[at + i] = (left[i]! + right[i]!) * 0.5;
-        out.length += n;
+        const mono = new Float32Array(n);
+        for (let i = 0; i < n; i++) mono[i] = (left[i]! + right[i]!) * 0.5;
+        append(resampler ? resampler.push(mono) : mono);
       }
       if (++piece % PIECES_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    if (resampler) append(resampler.flush());
   } finally {
     decoder.free();
   }
   if (out.length === 0 && errors > 0) throw new DecodeFailure(`MP3: no audio decoded (${errors} decoder errors)`);
   if (errors > 0) opts.log?.(`mp3: ${errors} decoder errors; damaged frames skipped`);
-  return { samples: out.finish(), sampleRate: sampleRate || header.sampleRate, channels: header.channels };
+  return { samples: out.finish(), sampleRate: resampler ? outRate : sampleRate || header.sampleRate, sourceRate: header.sampleRate, channels: header.channels };
 }
 
 async function loadMpg123(): Promise<typeof import('mpg123-decoder')> {

@@ -15,6 +15,12 @@ export interface DecodeAudioOptions {
   maxDurationSec?: number;
   /** Longest time an ffmpeg decode may run, ms (default 60 000). */
   timeoutMs?: number;
+  /**
+   * Highest sample rate wanted (e.g. 16 000 for recognition): compressed sources above it are
+   * resampled while they decode, so a long MP3 never exists as floats at 44.1 kHz (memory stays a
+   * few times the upload). WAV is returned at its own rate (it is already that size).
+   */
+  maxRate?: number;
   /** Cancels decoding (ffmpeg is killed); rejects with `ApiError.cancelled()`. */
   signal?: AbortSignal;
   /** Receives diagnostics that must not reach the client (ffmpeg's stderr, decoder warnings). */
@@ -25,7 +31,7 @@ export interface DecodeAudioOptions {
 export interface DecodedAudio extends PcmAudio {
   /** Channels in the source (the samples are their average). */
   channels: number;
-  /** Sample rate of the source, Hz (equal to `sampleRate`). */
+  /** Sample rate of the source as far as known, Hz (MP3: its own rate even when `maxRate` lowered `sampleRate`). */
   sourceRate: number;
   /** Duration of the decoded samples, seconds. */
   durationSec: number;

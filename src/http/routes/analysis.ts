@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeAudio, decodeBase64Strict } from '../../audio/decode/index.js';
+import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
 import { understandAudio } from '../../pipeline/understand.js';
 import { ApiError } from '../errors.js';
 import { field, readUploadForm } from '../multipart.js';
@@ -40,7 +41,7 @@ export function analysisRoutes(app: FastifyInstance, services: Services, options
       param = 'audio';
     }
     const signal = clientAbortSignal(request, reply, services);
-    const pcm = await decodeAudio(bytes, { param, format, maxBytes: MAX_INPUT_AUDIO_BYTES, signal });
+    const pcm = await decodeAudio(bytes, { param, format, maxBytes: MAX_INPUT_AUDIO_BYTES, maxRate: RECOGNITION_RATE, signal });
     const [asr, vad, analyzer] = await Promise.all([services.asr(), services.vad(), services.analyzer()]);
     const result = await understandAudio({ asr, vad, analyzer, run: (job, s) => services.limiter.run(job, { signal: s }) }, pcm, { language, signal });
     const { arousalTerms: _terms, ...analysis } = result.analysis;

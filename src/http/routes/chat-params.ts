@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { decodeAudio, decodeBase64Strict } from '../../audio/decode/index.js';
 import type { LlmResponseFormat, LlmTool, LlmToolCall } from '../../engines/llm/types.js';
+import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
 import { CHAT_AUDIO_FORMATS, type ChatPart, type ChatTurnMessage, type ChatTurnRequest } from '../../pipeline/chat/types.js';
 import { ApiError, listQuoted } from '../errors.js';
 import type { Services } from '../services.js';
@@ -59,7 +60,7 @@ async function userParts(content: unknown, param: string, signal?: AbortSignal):
         const bytes = decodeBase64Strict(data, `${at}.input_audio.data`, { maxBytes: MAX_INPUT_AUDIO_BYTES });
         let pcm;
         try {
-          pcm = await decodeAudio(bytes, { param: `${at}.input_audio.data`, format, maxBytes: MAX_INPUT_AUDIO_BYTES, signal });
+          pcm = await decodeAudio(bytes, { param: `${at}.input_audio.data`, format, maxBytes: MAX_INPUT_AUDIO_BYTES, maxRate: RECOGNITION_RATE, signal });
         } catch (e) {
           // OpenAI names `messages` for undecodable audio (captured); sizes keep the part's path.
           if (e instanceof ApiError && e.code === 'unsupported_format') throw ApiError.unsupportedFormat('messages');

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { decodeAudio } from '../../audio/decode/index.js';
-import { transcribeAudio } from '../../pipeline/transcribe.js';
+import { RECOGNITION_RATE, transcribeAudio } from '../../pipeline/transcribe.js';
 import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type FullTranscript, type TranscriptFormat } from '../../pipeline/transcript-format.js';
 import { ApiError } from '../errors.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
@@ -81,7 +81,7 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
     const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
     const params = parseForm(form, services, task, options.modelFor?.(request));
     const signal = clientAbortSignal(request, reply, services);
-    const audio = await decodeAudio(params.audio.bytes, { param: 'file', format: params.audio.filename.split('.').pop(), maxBytes: MAX_UPLOAD_BYTES, signal });
+    const audio = await decodeAudio(params.audio.bytes, { param: 'file', format: params.audio.filename.split('.').pop(), maxBytes: MAX_UPLOAD_BYTES, maxRate: RECOGNITION_RATE, signal });
     const [asr, vad] = await Promise.all([services.asr(), services.vad()]);
     const deps = { asr, vad, run: <T>(job: () => Promise<T>, s?: AbortSignal) => services.limiter.run(job, { signal: s }) };
     const turn = { language: params.language, prompt: params.prompt, temperature: params.temperature, task, wordTimestamps: params.granularities.has('word'), signal };
