@@ -11,7 +11,7 @@ const ABBREVIATIONS = new Set(
     'no', 'nos', 'vol', 'fig', 'figs', 'p', 'pp', 'ch', 'sec', 'dept', 'inc', 'ltd', 'co', 'corp', 'jan', 'feb',
     'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'mon', 'tue', 'wed', 'thu', 'fri',
     'sat', 'sun', 'a.m', 'p.m', 'u.s', 'u.k', 'gen', 'gov', 'sgt', 'capt', 'lt', 'col', 'rev', 'hon', 'est',
-    'dr', 'z.b', 'bzw', 'usw', 'ca', 'nr', 'mme', 'mlle',
+    'z.b', 'bzw', 'usw', 'ca', 'nr', 'mme', 'mlle',
   ],
 );
 

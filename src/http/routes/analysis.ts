@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { decodeAudio, decodeBase64Strict } from '../../audio/decode/index.js';
+import { decodeAudio, decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
 import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
 import { understandAudio } from '../../pipeline/understand.js';
 import { ApiError } from '../errors.js';
@@ -9,8 +9,6 @@ import { asObject, readString } from '../validate.js';
 import { snakeKeys } from '../wire.js';
 import { clientAbortSignal, type RouteOptions } from './speech.js';
 
-/** Audio in chat and in JSON bodies: 20 MB of decoded bytes at most (as OpenAI's input_audio). */
-export const MAX_INPUT_AUDIO_BYTES = 20 * 1024 * 1024;
 
 /**
  * `POST /v1/audio/analysis` (a Parley extension): what was said and how. Multipart `file` (+

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { decodeAudio, decodeBase64Strict } from '../../audio/decode/index.js';
+import { decodeAudio, decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
 import type { LlmResponseFormat, LlmTool, LlmToolCall } from '../../engines/llm/types.js';
 import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
 import { CHAT_AUDIO_FORMATS, type ChatPart, type ChatTurnMessage, type ChatTurnRequest } from '../../pipeline/chat/types.js';
@@ -7,8 +7,6 @@ import { ApiError, listQuoted } from '../errors.js';
 import type { Services } from '../services.js';
 import { asObject, readBoolean, readEnum, readNumber, readString, type Body } from '../validate.js';
 
-/** Audio in one request: 20 MB of decoded bytes per part at most (as OpenAI's). */
-export const MAX_INPUT_AUDIO_BYTES = 20 * 1024 * 1024;
 const INPUT_AUDIO_FORMATS = ['wav', 'mp3'] as const;
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 

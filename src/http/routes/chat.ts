@@ -7,6 +7,7 @@ import type { ChatTurnResult, ChatUsage } from '../../pipeline/chat/types.js';
 import { requestKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
+import { SseQueue } from '../sse.js';
 import { parseChatBody, type ChatParams } from './chat-params.js';
 import { clientAbortSignal, type RouteOptions } from './speech.js';
 
@@ -97,9 +98,7 @@ function streamCompletion(
 ) {
   const audioOut = c.params.turn.audioOut;
   const audioId = `audio_${crypto.randomBytes(16).toString('hex')}`;
-  const queue: string[] = [];
-  let wake: (() => void) | undefined;
-  let finished = false;
+  const events = new SseQueue();
   const push = (delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) => {
     const chunk = {
       id: c.id,
@@ -112,14 +111,13 @@ function streamCompletion(
       usage: null,
       ...extra,
     };
-    queue.push(`data: ${JSON.stringify(chunk)}\n\n`);
-    wake?.();
+    events.push(chunk);
   };
   push({ role: 'assistant', content: audioOut ? null : '', refusal: null });
   let sentTranscript = false;
   let sentAudio = false;
   const audioBytes: Uint8Array[] = [];
-  const work = runChatTurn(
+  void runChatTurn(
     c.deps,
     { ...c.params.turn, streamAudio: true, signal: c.signal },
     {
@@ -150,30 +148,18 @@ function streamCompletion(
       push({}, result.finishReason);
       if (c.params.includeUsage) {
         const chunk = { id: c.id, object: 'chat.completion.chunk', created: c.created, model: c.model, service_tier: 'default', system_fingerprint: 'fp_parley', choices: [], usage: wireUsage(result.usage) };
-        queue.push(`data: ${JSON.stringify(chunk)}\n\n`);
+        events.push(chunk);
       }
       services.usage?.record({ requestId: c.requestId, apiKey: c.apiKey, endpoint: '/v1/chat/completions', model: c.model, usage: result.usage });
-      queue.push('data: [DONE]\n\n');
+      events.push('[DONE]');
     },
     (error: unknown) => {
       if (c.signal.aborted) return;
       const e = error instanceof ApiError ? error : ApiError.internal(error);
       if (e.status >= 500) reply.log.error({ err: e.cause ?? error }, 'chat stream failed');
-      queue.push(`data: ${JSON.stringify(e.toWire())}\n\n`);
+      events.push(e.toWire());
     },
-  ).finally(() => {
-    finished = true;
-    wake?.();
-  });
-
-  async function* events(): AsyncGenerator<string> {
-    for (;;) {
-      while (queue.length > 0) yield queue.shift()!;
-      if (finished) break;
-      await new Promise<void>((r) => (wake = r));
-    }
-    await work;
-  }
+  ).finally(() => events.close());
   reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').header('connection', 'keep-alive');
-  return reply.send(Readable.from(events()));
+  return reply.send(Readable.from(events.events()));
 }

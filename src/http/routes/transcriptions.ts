@@ -5,6 +5,7 @@ import { RECOGNITION_RATE, transcribeAudio } from '../../pipeline/transcribe.js'
 import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type FullTranscript, type TranscriptFormat } from '../../pipeline/transcript-format.js';
 import { ApiError } from '../errors.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
+import { SseQueue } from '../sse.js';
 import type { Services } from '../services.js';
 import { clientAbortSignal, type RouteOptions } from './speech.js';
 
@@ -51,10 +52,6 @@ function parseForm(form: UploadForm, services: Services, task: 'transcribe' | 't
   return { model, audio: form.file, language, prompt: field(form, 'prompt'), responseFormat: format as TranscriptFormat, temperature, granularities, stream };
 }
 
-function sse(data: unknown): string {
-  return `data: ${JSON.stringify(data)}\n\n`;
-}
-
 async function send(reply: FastifyReply, transcript: FullTranscript, params: TranscriptionParams, task: 'transcribe' | 'translate') {
   switch (params.responseFormat) {
     case 'text':
@@ -87,42 +84,19 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
     const turn = { language: params.language, prompt: params.prompt, temperature: params.temperature, task, wordTimestamps: params.granularities.has('word'), signal };
     if (!params.stream) return send(reply, await transcribeAudio(deps, audio, turn), params, task);
 
-    const queue: string[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    let failure: unknown;
-    const work = transcribeAudio(deps, audio, {
-      ...turn,
-      onText: (delta) => {
-        queue.push(sse({ type: 'transcript.text.delta', delta }));
-        wake?.();
-      },
-    }).then(
-      (t) => {
-        queue.push(sse({ type: 'transcript.text.done', text: t.text }));
-        done = true;
-        wake?.();
-      },
-      (e: unknown) => {
-        failure = e;
-        done = true;
-        wake?.();
-      },
-    );
-    async function* events(): AsyncGenerator<string> {
-      while (true) {
-        while (queue.length > 0) yield queue.shift()!;
-        if (done) break;
-        await new Promise<void>((r) => (wake = r));
-      }
-      await work;
-      if (failure) {
-        const e = failure instanceof ApiError ? failure : ApiError.internal(failure);
-        yield sse({ type: 'error', error: e.toWire().error });
-      }
-    }
+    const events = new SseQueue();
+    transcribeAudio(deps, audio, { ...turn, onText: (delta) => events.push({ type: 'transcript.text.delta', delta }) })
+      .then(
+        (t) => events.push({ type: 'transcript.text.done', text: t.text }),
+        (error: unknown) => {
+          const e = error instanceof ApiError ? error : ApiError.internal(error);
+          if (e.status >= 500) reply.log.error({ err: e.cause ?? error }, 'transcription stream failed');
+          events.push({ type: 'error', error: e.toWire().error });
+        },
+      )
+      .finally(() => events.close());
     reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
-    return reply.send(Readable.from(events()));
+    return reply.send(Readable.from(events.events()));
   };
   app.post(`${prefix}/audio/transcriptions`, handle('transcribe'));
   app.post(`${prefix}/audio/translations`, handle('translate'));
