@@ -7,13 +7,13 @@
  *  2. Redis mode: the same batch with two `parley worker` processes on this machine ÷ one.
  * Absolute times are printed for context only. BENCH_LINES changes the batch size.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type OpenAI from 'openai';
 import { createTtsEngine } from '../src/engines/tts/registry.js';
-import { readResults, submitBatch, waitForBatch, type InputLine } from '../test/helpers/batch.js';
+import { type InputLine, readResults, submitBatch, waitForBatch } from '../test/helpers/batch.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { startTestServer, tempDir } from '../test/helpers/server.js';
 
@@ -41,7 +41,8 @@ async function timeBatch(client: OpenAI): Promise<{ audioSec: number; wallSec: n
   const created = await submitBatch(client, lines, '/v1/audio/speech');
   const done = await waitForBatch(client, created.id, undefined, 30 * 60_000);
   const wallSec = (performance.now() - t) / 1000;
-  if (done.status !== 'completed' || done.request_counts?.completed !== LINES) throw new Error(`batch ended ${done.status} ${JSON.stringify(done.request_counts)}`);
+  if (done.status !== 'completed' || done.request_counts?.completed !== LINES)
+    throw new Error(`batch ended ${done.status} ${JSON.stringify(done.request_counts)}`);
   const out = await readResults(client, done.output_file_id);
   const audioSec = out.reduce((s, l) => s + Buffer.from(l.response!.body.audio, 'base64').length / 48_000, 0);
   return { audioSec, wallSec };
@@ -108,12 +109,16 @@ export default async function run(): Promise<void> {
     const par = await direct(cores);
     const pipeline = await live();
     const batch = await timeBatch(server.client);
-    const rate = (r: { audioSec: number; wallSec: number }) => (r.audioSec / 60) / (r.wallSec / 60);
+    const rate = (r: { audioSec: number; wallSec: number }) => r.audioSec / 60 / (r.wallSec / 60);
     console.log(`${LINES} speech lines, ${batch.audioSec.toFixed(1)} s of audio, ${cores} cores, engine ${engine.id}`);
     console.log(`direct, back to back:         ${seq.wallSec.toFixed(2)} s wall, ${rate(seq).toFixed(1)} audio min / wall min`);
     console.log(`direct, ${cores} in parallel:        ${par.wallSec.toFixed(2)} s wall, ${rate(par).toFixed(1)} audio min / wall min`);
-    console.log(`live pipeline, ${inFlight} at a time:   ${pipeline.wallSec.toFixed(2)} s wall, ${rate(pipeline).toFixed(1)} audio min / wall min (app.inject, no batch)`);
-    console.log(`batch (embedded, SQLite):     ${batch.wallSec.toFixed(2)} s wall, ${rate(batch).toFixed(1)} audio min / wall min (upload to completed, files written)`);
+    console.log(
+      `live pipeline, ${inFlight} at a time:   ${pipeline.wallSec.toFixed(2)} s wall, ${rate(pipeline).toFixed(1)} audio min / wall min (app.inject, no batch)`,
+    );
+    console.log(
+      `batch (embedded, SQLite):     ${batch.wallSec.toFixed(2)} s wall, ${rate(batch).toFixed(1)} audio min / wall min (upload to completed, files written)`,
+    );
     console.log(`ratio batch / direct back to back: ${(rate(batch) / rate(seq)).toFixed(2)}   (target ≥ 0.95)`);
     console.log(`ratio batch / direct ${cores} in parallel: ${(rate(batch) / rate(par)).toFixed(2)}`);
     console.log(`ratio batch / live pipeline (the batch machinery's own cost): ${(rate(batch) / rate(pipeline)).toFixed(2)}`);

@@ -12,14 +12,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { encodeAll } from '../src/audio/encode/index.js';
-import { resample } from '../src/audio/resample.js';
-import { concatFloat32 } from '../src/audio/pcm.js';
 import { decodeAudio } from '../src/audio/decode/index.js';
-import { splitSentences } from '../src/pipeline/sentences.js';
+import { encodeAll } from '../src/audio/encode/index.js';
+import { concatFloat32 } from '../src/audio/pcm.js';
+import { resample } from '../src/audio/resample.js';
 import { buildLlmMessages } from '../src/pipeline/chat/prompt.js';
-import { startTestServer } from '../test/helpers/server.js';
+import { splitSentences } from '../src/pipeline/sentences.js';
 import { QWEN25_05B_SHAPE, writeTinyGguf } from '../test/fixtures/models/make-tiny-gguf.js';
+import { startTestServer } from '../test/helpers/server.js';
 
 const TMP = path.resolve(import.meta.dirname, '.tmp');
 const MODEL_FILE = path.join(TMP, 'qwen2.5-0.5b-shape-random-q8_0-v3.gguf');
@@ -41,7 +41,7 @@ export default async function run(): Promise<void> {
   const server = await startTestServer({ PARLEY_LLM_MODEL: MODEL_FILE, PARLEY_ASR_ENGINE: 'pocketsphinx', PARLEY_CONCURRENCY: '2' });
   const { getLlama } = await import('node-llama-cpp');
   // The same thread count as Parley's engine uses (1 on 2 cores, measured fastest).
-  const threads = (await server.runtime.services.llm() as unknown as { threads?: number }).threads ?? 1;
+  const threads = ((await server.runtime.services.llm()) as unknown as { threads?: number }).threads ?? 1;
   const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads });
   const model = await llama.loadModel({ modelPath: MODEL_FILE });
   const question = 'Tell me about the weather today.';
@@ -49,7 +49,11 @@ export default async function run(): Promise<void> {
     const engine = await server.runtime.services.llm();
     const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, 8192), sequences: 1, threads });
     const post = (body: Record<string, unknown>) =>
-      fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini-audio-preview', ...body }) });
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini-audio-preview', ...body }),
+      });
 
     // 1. Tokens/s, interleaved runs.
     await (await post({ messages: [{ role: 'user', content: question }], max_tokens: 8 })).json();
@@ -71,19 +75,30 @@ export default async function run(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       direct.push(await generateDirect(r, TOKENS));
       const t = performance.now();
-      const res = (await (await post({ messages: [{ role: 'user', content: question }], max_tokens: TOKENS, seed: r })).json()) as { usage: { completion_tokens: number } };
+      const res = (await (await post({ messages: [{ role: 'user', content: question }], max_tokens: TOKENS, seed: r })).json()) as {
+        usage: { completion_tokens: number };
+      };
       viaHttp.push(res.usage.completion_tokens / ((performance.now() - t) / 1000));
     }
     await context.dispose();
     console.log(`model: Qwen2.5-0.5B shape, random q8_0, ${threads} thread(s) on both sides; ${TOKENS} tokens, ${RUNS} runs`);
-    console.log(`tokens/s direct ${median(direct).toFixed(1)}   through Parley ${median(viaHttp).toFixed(1)}   ratio ${(median(viaHttp) / median(direct)).toFixed(2)}   (target ≥ 0.90)`);
+    console.log(
+      `tokens/s direct ${median(direct).toFixed(1)}   through Parley ${median(viaHttp).toFixed(1)}   ratio ${(median(viaHttp) / median(direct)).toFixed(2)}   (target ≥ 0.90)`,
+    );
 
     // 2. Streaming: time to first audio byte ÷ total, answer of ~3 sentences.
     const ttfa: number[] = [];
     let sentences = 0;
     for (let r = 0; r < RUNS; r++) {
       const t = performance.now();
-      const res = await post({ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'pcm16' }, messages: [{ role: 'user', content: question }], max_tokens: 72, seed: 11, stream: true });
+      const res = await post({
+        modalities: ['text', 'audio'],
+        audio: { voice: 'alloy', format: 'pcm16' },
+        messages: [{ role: 'user', content: question }],
+        max_tokens: 72,
+        seed: 11,
+        stream: true,
+      });
       const reader = res.body!.getReader();
       const decoder = new TextDecoder();
       let first = 0;
@@ -121,7 +136,9 @@ export default async function run(): Promise<void> {
       const { understandAudio } = await import('../src/pipeline/understand.js');
       const u = await understandAudio({ asr, vad, analyzer, run: (job) => job() }, pcm);
       const tUnderstand = performance.now() - t;
-      const built = buildLlmMessages([{ role: 'user', parts: [{ type: 'audio', pcm, digest: `bench-${r}`, param: 'x' }] }], new Map([[`bench-${r}`, u]]), { speaks: true });
+      const built = buildLlmMessages([{ role: 'user', parts: [{ type: 'audio', pcm, digest: `bench-${r}`, param: 'x' }] }], new Map([[`bench-${r}`, u]]), {
+        speaks: true,
+      });
       t = performance.now();
       const answer = await engine.generate({ messages: built.messages, maxTokens: 48, seed: 11 });
       const tGenerate = performance.now() - t;
@@ -140,12 +157,20 @@ export default async function run(): Promise<void> {
       const fresh = Buffer.concat([wav, Buffer.alloc(2 * (r + 1))]);
       fresh.writeUInt32LE(fresh.length - 44, 40);
       fresh.writeUInt32LE(fresh.length - 8, 4);
-      const body = { modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'mp3' }, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: fresh.toString('base64'), format: 'wav' } }] }], max_tokens: 48, seed: 11 };
+      const body = {
+        modalities: ['text', 'audio'],
+        audio: { voice: 'alloy', format: 'mp3' },
+        messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: fresh.toString('base64'), format: 'wav' } }] }],
+        max_tokens: 48,
+        seed: 11,
+      };
       t = performance.now();
       await (await post(body)).json();
       e2e.push(performance.now() - t);
     }
-    console.log(`spoken question → spoken answer (mp3): end to end ${median(e2e).toFixed(0)} ms ÷ stages alone ${median(stages).toFixed(0)} ms = ${(median(e2e) / median(stages)).toFixed(2)}   (target ≤ 1.10)`);
+    console.log(
+      `spoken question → spoken answer (mp3): end to end ${median(e2e).toFixed(0)} ms ÷ stages alone ${median(stages).toFixed(0)} ms = ${(median(e2e) / median(stages)).toFixed(2)}   (target ≤ 1.10)`,
+    );
   } finally {
     await model.dispose();
     await llama.dispose();

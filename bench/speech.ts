@@ -71,7 +71,9 @@ export default async function run(): Promise<void> {
     console.log(`engine direct RTF: ${rtfDirect.toFixed(4)}`);
     for (const format of Object.keys(http)) {
       const rtf = format === 'pcm' ? median(http.pcm!) : median(http[format]!) / pcmSeconds;
-      console.log(`HTTP ${format.padEnd(4)} RTF: ${rtf.toFixed(4)}   ratio HTTP/direct: ${(rtf / rtfDirect).toFixed(2)}${format === 'pcm' || format === 'wav' ? '   (target ≤ 1.10)' : ''}`);
+      console.log(
+        `HTTP ${format.padEnd(4)} RTF: ${rtf.toFixed(4)}   ratio HTTP/direct: ${(rtf / rtfDirect).toFixed(2)}${format === 'pcm' || format === 'wav' ? '   (target ≤ 1.10)' : ''}`,
+      );
     }
     console.log(`streaming WAV: time to first byte ÷ total = ${median(ttfb).toFixed(3)}   (target ≤ 0.35)`);
   } finally {

@@ -25,9 +25,20 @@ function wav16(pcm: Buffer): Buffer {
 }
 
 export default async function run(): Promise<void> {
-  const transcripts = new Map(fs.readFileSync(path.join(SPEECH, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t') as [string, string]));
+  const transcripts = new Map(
+    fs
+      .readFileSync(path.join(SPEECH, 'transcripts.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t') as [string, string]),
+  );
   const files = [...transcripts.keys()].filter((f) => f.startsWith('librivox-'));
-  const items: Array<{ name: string; bytes: Buffer; reference: string }> = files.map((f) => ({ name: f, bytes: fs.readFileSync(path.join(SPEECH, f)), reference: transcripts.get(f)! }));
+  const items: Array<{ name: string; bytes: Buffer; reference: string }> = files.map((f) => ({
+    name: f,
+    bytes: fs.readFileSync(path.join(SPEECH, f)),
+    reference: transcripts.get(f)!,
+  }));
   // A long file: every line, twice, with 1.5 s pauses (about 40 s).
   const pause = Buffer.alloc(16_000 * 3);
   const longPcm = Buffer.concat([...items, ...items].flatMap((i) => [i.bytes.subarray(44), pause]));
@@ -42,7 +53,7 @@ export default async function run(): Promise<void> {
     const post = async (bytes: Buffer, name: string) => {
       const form = new FormData();
       form.set('model', 'whisper-1');
-      form.set('file', new Blob([new Uint8Array(bytes)]), name.replace(/\W+/g, '_') + '.wav');
+      form.set('file', new Blob([new Uint8Array(bytes)]), `${name.replace(/\W+/g, '_')}.wav`);
       const res = await fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form });
       return ((await res.json()) as { text: string }).text;
     };
@@ -66,7 +77,9 @@ export default async function run(): Promise<void> {
     const rtfDirect = median(direct) / 1000 / audioSec;
     const rtfHttp = median(http) / 1000 / audioSec;
     console.log(`${items.length} files, ${audioSec.toFixed(1)} s of real speech, ${RUNS} runs`);
-    console.log(`pocketsphinx direct RTF: ${rtfDirect.toFixed(3)}   HTTP RTF: ${rtfHttp.toFixed(3)}   ratio HTTP/direct: ${(rtfHttp / rtfDirect).toFixed(2)}   (target ≤ 1.10)`);
+    console.log(
+      `pocketsphinx direct RTF: ${rtfDirect.toFixed(3)}   HTTP RTF: ${rtfHttp.toFixed(3)}   ratio HTTP/direct: ${(rtfHttp / rtfDirect).toFixed(2)}   (target ≤ 1.10)`,
+    );
 
     const cliHyp = items.map((i) => {
       const file = path.join(tmp, 'x.wav');

@@ -24,5 +24,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.PARLEY_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { cwd: root, stdio: 'inherit' });
+// A hung test fails after this long instead of stalling CI; --test-force-exit ends the run even
+// if a test leaked a handle (a child process, a socket) that would keep the event loop alive.
+const timeoutMs = process.env.PARLEY_TEST_TIMEOUT_MS ?? '180000';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-force-exit', ...files],
+  { cwd: root, stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

@@ -5,12 +5,7 @@
  * See ../shared/contract/07_errors.txt.
  * Lives outside http/ because every layer (engines, store, pipeline) raises it; http/ serialises it.
  */
-export type ApiErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'server_error';
+export type ApiErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
 
 export interface ApiErrorInit {
   status: number;

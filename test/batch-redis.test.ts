@@ -1,15 +1,15 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import OpenAI from 'openai';
+import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import OpenAI from 'openai';
 import { probe } from './helpers/audio.js';
 import { assertEachOnce, readResults, speechLines, submitBatch, waitForBatch } from './helpers/batch.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'sk-redis-batch';
@@ -88,10 +88,16 @@ describe('batches on Redis (PARLEY_QUEUE) with `parley worker` processes', () =>
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.request_counts, { total: 40, completed: 40, failed: 0 });
     const output = await readResults(server.client, done.output_file_id);
-    assertEachOnce(lines.map((l) => l.custom_id), output);
+    assertEachOnce(
+      lines.map((l) => l.custom_id),
+      output,
+    );
     assert.ok(probe(Buffer.from(output[0]!.response!.body.audio, 'base64'), 'wav').durationSec > 0.3);
     const share = workers.map((w) => w.ran.filter((id) => id.startsWith(created.id)).length);
-    assert.ok(share.every((n) => n > 0), `both workers ran lines: ${share.join(' + ')}`);
+    assert.ok(
+      share.every((n) => n > 0),
+      `both workers ran lines: ${share.join(' + ')}`,
+    );
     assert.equal(share[0]! + share[1]!, 40, 'no line ran twice');
   });
 
@@ -104,7 +110,10 @@ describe('batches on Redis (PARLEY_QUEUE) with `parley worker` processes', () =>
     const done = await waitForBatch(server.client, created.id, undefined, 90_000);
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.request_counts, { total: 60, completed: 60, failed: 0 });
-    assertEachOnce(lines.map((l) => l.custom_id), await readResults(server.client, done.output_file_id));
+    assertEachOnce(
+      lines.map((l) => l.custom_id),
+      await readResults(server.client, done.output_file_id),
+    );
     assert.ok(survivor.ran.filter((id) => id.startsWith(created.id)).length > 0);
     await stopWorker(victim);
     workers[0] = await startWorker(redis.url);
@@ -121,7 +130,11 @@ describe('batches on Redis (PARLEY_QUEUE) with `parley worker` processes', () =>
     const errors = await readResults(server.client, done.error_file_id);
     assert.ok(output.length < 80 && output.length === done.request_counts!.completed);
     assert.ok(errors.every((l) => l.error?.code === 'batch_cancelled'));
-    assertEachOnce(lines.map((l) => l.custom_id), output, errors);
+    assertEachOnce(
+      lines.map((l) => l.custom_id),
+      output,
+      errors,
+    );
   });
 
   test('Redis losing every job mid-batch (FLUSHALL) loses no line: they are queued again from SQLite', async () => {
@@ -134,7 +147,10 @@ describe('batches on Redis (PARLEY_QUEUE) with `parley worker` processes', () =>
     const done = await waitForBatch(server.client, created.id, undefined, 90_000);
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.request_counts, { total: 40, completed: 40, failed: 0 });
-    assertEachOnce(lines.map((l) => l.custom_id), await readResults(server.client, done.output_file_id));
+    assertEachOnce(
+      lines.map((l) => l.custom_id),
+      await readResults(server.client, done.output_file_id),
+    );
   });
 });
 
@@ -178,7 +194,10 @@ describe('Redis mode survives kill -9 of the coordinating server', () => {
       const done = await waitForBatch(server.client, created.id, undefined, 90_000);
       assert.equal(done.status, 'completed');
       assert.deepEqual(done.request_counts, { total: 40, completed: 40, failed: 0 });
-      assertEachOnce(lines.map((l) => l.custom_id), await readResults(server.client, done.output_file_id));
+      assertEachOnce(
+        lines.map((l) => l.custom_id),
+        await readResults(server.client, done.output_file_id),
+      );
     } finally {
       await kill9(server.child);
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,23 +1,22 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { after, before, describe, test } from 'node:test';
 import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
 import { probe } from './helpers/audio.js';
-import { assertEachOnce, readResults, speechLines, submitBatch, waitForBatch, type InputLine } from './helpers/batch.js';
-import { assertMatchesSchema } from './helpers/openapi.js';
-import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { assertEachOnce, type InputLine, readResults, speechLines, submitBatch, waitForBatch } from './helpers/batch.js';
 import { expectApiError } from './helpers/errors.js';
+import { assertMatchesSchema } from './helpers/openapi.js';
+import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'sk-batch-a';
 const OTHER_KEY = 'sk-batch-b';
 const QUESTION = fs.readFileSync(path.join(ROOT, 'test/fixtures/speech/librivox-0880.wav'));
 const MODEL = 'gpt-4o-mini-audio-preview';
-
 
 /**
  * OpenAI's 2025-01 spec lists the batch timestamps and file ids without `nullable`, but the API
@@ -45,7 +44,12 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ status: 
 }
 
 function chatLine(customId: string, extra: Record<string, unknown>, content: unknown = 'Say hello.'): InputLine {
-  return { custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content }], max_tokens: 12, seed: 3, temperature: 0, ...extra } };
+  return {
+    custom_id: customId,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: MODEL, messages: [{ role: 'user', content }], max_tokens: 12, seed: 3, temperature: 0, ...extra },
+  };
 }
 
 describe('/v1/batches with the embedded worker, through the official SDK', () => {
@@ -56,7 +60,10 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     dir = tempDir('parley-batch-');
     const model = path.join(dir, 'tiny.gguf');
     writeTinyGguf(model);
-    server = await startTestServer({ PARLEY_API_KEYS: `${KEY},${OTHER_KEY}`, PARLEY_LLM_MODEL: model, PARLEY_ASR_ENGINE: 'pocketsphinx' }, { batch: { pollMs: 100 } });
+    server = await startTestServer(
+      { PARLEY_API_KEYS: `${KEY},${OTHER_KEY}`, PARLEY_LLM_MODEL: model, PARLEY_ASR_ENGINE: 'pocketsphinx' },
+      { batch: { pollMs: 100 } },
+    );
     client = server.client;
   });
   after(async () => {
@@ -70,7 +77,9 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
       chatLine('echo-mp3', { modalities: ['text', 'audio'], audio: { voice: 'echo', format: 'mp3' } }),
       chatLine('shimmer-flac', { modalities: ['text', 'audio'], audio: { voice: 'shimmer', format: 'flac' } }),
       chatLine('text-only', {}),
-      chatLine('heard', { modalities: ['text', 'audio'], audio: { voice: 'verse', format: 'wav' } }, [{ type: 'input_audio', input_audio: { data: QUESTION.toString('base64'), format: 'wav' } }]),
+      chatLine('heard', { modalities: ['text', 'audio'], audio: { voice: 'verse', format: 'wav' } }, [
+        { type: 'input_audio', input_audio: { data: QUESTION.toString('base64'), format: 'wav' } },
+      ]),
       '{"custom_id": "broken", "method": "POST", "url": ',
       chatLine('bad-voice', { modalities: ['text', 'audio'], audio: { voice: 'nobody', format: 'wav' } }),
     ];
@@ -93,7 +102,11 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     const output = await readResults(client, done.output_file_id);
     const errors = await readResults(client, done.error_file_id);
     assertEachOnce(['alloy-wav', 'echo-mp3', 'shimmer-flac', 'text-only', 'heard', 'bad-voice'], output, errors);
-    assert.deepEqual(output.map((l) => l.custom_id), ['alloy-wav', 'echo-mp3', 'shimmer-flac', 'text-only', 'heard'], 'output in input order');
+    assert.deepEqual(
+      output.map((l) => l.custom_id),
+      ['alloy-wav', 'echo-mp3', 'shimmer-flac', 'text-only', 'heard'],
+      'output in input order',
+    );
     const outFile = await client.files.retrieve(done.output_file_id!);
     assert.equal(outFile.purpose, 'batch_output');
     assert.equal(outFile.filename, `${done.id}_output.jsonl`);
@@ -105,7 +118,12 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
       assertMatchesSchema('CreateChatCompletionResponse', line.response!.body);
     }
     const byId = new Map(output.map((l) => [l.custom_id, l.response!.body]));
-    for (const [id, ext] of [['alloy-wav', 'wav'], ['echo-mp3', 'mp3'], ['shimmer-flac', 'flac'], ['heard', 'wav']] as const) {
+    for (const [id, ext] of [
+      ['alloy-wav', 'wav'],
+      ['echo-mp3', 'mp3'],
+      ['shimmer-flac', 'flac'],
+      ['heard', 'wav'],
+    ] as const) {
       const audio = byId.get(id).choices[0].message.audio;
       assert.match(audio.id, /^audio_[0-9a-f]{32}$/);
       const info = probe(Buffer.from(audio.data, 'base64'), ext);
@@ -125,12 +143,29 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
   });
 
   test('runs /v1/audio/speech and /v1/audio/transcriptions lines with the audio base64 in the JSON body', async () => {
-    const speech = await submitBatch(client, [...speechLines(2, () => 'The quick brown fox jumps over the lazy dog.', 'wav'), { ...speechLines(1, () => 'Hello there.', 'mp3')[0]!, custom_id: 'mp3' }], '/v1/audio/speech');
+    const speech = await submitBatch(
+      client,
+      [
+        ...speechLines(2, () => 'The quick brown fox jumps over the lazy dog.', 'wav'),
+        { ...speechLines(1, () => 'Hello there.', 'mp3')[0]!, custom_id: 'mp3' },
+      ],
+      '/v1/audio/speech',
+    );
     const transcription = await submitBatch(
       client,
       [
-        { custom_id: 'json', method: 'POST', url: '/v1/audio/transcriptions', body: { model: 'whisper-1', file: QUESTION.toString('base64'), filename: 'q.wav' } },
-        { custom_id: 'text', method: 'POST', url: '/v1/audio/transcriptions', body: { model: 'whisper-1', file: QUESTION.toString('base64'), response_format: 'text' } },
+        {
+          custom_id: 'json',
+          method: 'POST',
+          url: '/v1/audio/transcriptions',
+          body: { model: 'whisper-1', file: QUESTION.toString('base64'), filename: 'q.wav' },
+        },
+        {
+          custom_id: 'text',
+          method: 'POST',
+          url: '/v1/audio/transcriptions',
+          body: { model: 'whisper-1', file: QUESTION.toString('base64'), response_format: 'text' },
+        },
         { custom_id: 'no-file', method: 'POST', url: '/v1/audio/transcriptions', body: { model: 'whisper-1' } },
       ],
       '/v1/audio/transcriptions',
@@ -177,7 +212,11 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     const errors = await readResults(client, done.error_file_id);
     assert.equal(output.length, completed);
     assert.ok(errors.every((l) => l.error?.code === 'batch_cancelled' && l.response === null));
-    assertEachOnce(lines.map((l) => l.custom_id), output, errors);
+    assertEachOnce(
+      lines.map((l) => l.custom_id),
+      output,
+      errors,
+    );
     // Cancelling again answers the batch as it is.
     assert.equal((await client.batches.cancel(created.id)).status, 'cancelled');
   });
@@ -194,7 +233,11 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     assert.equal(output.length, done.request_counts!.completed);
     assert.ok(output.length < 300);
     assert.ok(errors.length > 0 && errors.every((l) => l.error?.code === 'batch_expired'));
-    assertEachOnce(lines.map((l) => l.custom_id), output, errors);
+    assertEachOnce(
+      lines.map((l) => l.custom_id),
+      output,
+      errors,
+    );
   });
 
   test('answers a live request promptly while a batch runs', async (t) => {
@@ -206,7 +249,11 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     };
     await say();
     const idle = Math.min(await say(), await say());
-    const created = await submitBatch(client, speechLines(60, (i) => `Batch line number ${i} keeps the engines busy. It has three sentences. Each is synthesised on its own.`), '/v1/audio/speech');
+    const created = await submitBatch(
+      client,
+      speechLines(60, (i) => `Batch line number ${i} keeps the engines busy. It has three sentences. Each is synthesised on its own.`),
+      '/v1/audio/speech',
+    );
     await waitForBatch(client, created.id, (b) => (b.request_counts?.completed ?? 0) >= 2);
     const busy: number[] = [];
     for (let i = 0; i < 3; i++) busy.push(await say());
@@ -223,7 +270,10 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await submitBatch(client, speechLines(1), '/v1/audio/speech', { metadata: { n: String(i) } })).id);
     const page = await client.batches.list({ limit: 2 });
-    assert.deepEqual(page.data.map((b) => b.id), [ids[2], ids[1]]);
+    assert.deepEqual(
+      page.data.map((b) => b.id),
+      [ids[2], ids[1]],
+    );
     assert.equal(page.has_more, true);
     const next = await client.batches.list({ limit: 2, after: ids[1] });
     assert.equal(next.data[0]?.id, ids[0]);
@@ -238,19 +288,70 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
 
     const file = await client.files.create({ file: await toFile(Buffer.from('{}\n'), 'x.jsonl'), purpose: 'batch' });
     const notBatch = await client.files.create({ file: await toFile(Buffer.from('{}\n'), 'x.jsonl'), purpose: 'user_data' });
-    await expectApiError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' }), 400, 'invalid_value', 'endpoint');
-    await expectApiError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: 'forever' as '24h' }), 400, 'invalid_value', 'completion_window');
-    await expectApiError(client.batches.create({ input_file_id: notBatch.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), 400, 'invalid_value', 'input_file_id');
-    await expectApiError(client.batches.create({ input_file_id: 'file-000000000000000000000000', endpoint: '/v1/chat/completions', completion_window: '24h' }), 404, null, 'input_file_id');
-    await expectApiError(other.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }), 404, null, 'input_file_id');
-    await expectApiError(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }), 400, 'object_above_max_properties', 'metadata');
+    await expectApiError(
+      client.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' }),
+      400,
+      'invalid_value',
+      'endpoint',
+    );
+    await expectApiError(
+      client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: 'forever' as '24h' }),
+      400,
+      'invalid_value',
+      'completion_window',
+    );
+    await expectApiError(
+      client.batches.create({ input_file_id: notBatch.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+      400,
+      'invalid_value',
+      'input_file_id',
+    );
+    await expectApiError(
+      client.batches.create({ input_file_id: 'file-000000000000000000000000', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+      404,
+      null,
+      'input_file_id',
+    );
+    await expectApiError(
+      other.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+      404,
+      null,
+      'input_file_id',
+    );
+    await expectApiError(
+      client.batches.create({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])),
+      }),
+      400,
+      'object_above_max_properties',
+      'metadata',
+    );
 
     // A file with no valid request fails the batch, listing each problem with its line.
-    const bad = await submitBatch(client, ['not json', '{"custom_id":"x","method":"GET","url":"/v1/audio/speech","body":{}}', { custom_id: 'y', method: 'POST', url: '/v1/chat/completions', body: {} }], '/v1/audio/speech');
+    const bad = await submitBatch(
+      client,
+      [
+        'not json',
+        '{"custom_id":"x","method":"GET","url":"/v1/audio/speech","body":{}}',
+        { custom_id: 'y', method: 'POST', url: '/v1/chat/completions', body: {} },
+      ],
+      '/v1/audio/speech',
+    );
     const failed = await waitForBatch(client, bad.id);
     assert.equal(failed.status, 'failed');
     assert.ok(failed.failed_at !== null);
-    assert.deepEqual(failed.errors?.data?.map((e) => [e.code, e.line]), [['no_valid_requests', null], ['invalid_json_line', 1], ['invalid_value', 2], ['mismatched_url', 3]]);
+    assert.deepEqual(
+      failed.errors?.data?.map((e) => [e.code, e.line]),
+      [
+        ['no_valid_requests', null],
+        ['invalid_json_line', 1],
+        ['invalid_value', 2],
+        ['mismatched_url', 3],
+      ],
+    );
   });
 
   test('serves batches under Azure /openai/batches with Azure-style line urls', async () => {
@@ -265,7 +366,12 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
 
   test('`parley batch submit --wait` shows progress and `parley batch results` prints the output', async () => {
     const file = path.join(dir, 'cli.jsonl');
-    fs.writeFileSync(file, speechLines(4).map((l) => JSON.stringify(l)).join('\n') + '\n');
+    fs.writeFileSync(
+      file,
+      `${speechLines(4)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}\n`,
+    );
     const cli = (...args: string[]) => runCli(['batch', ...args, '--url', server.url, '--key', KEY], { PARLEY_DATA_DIR: dir });
     const submit = await cli('submit', file, '--wait', '--interval', '200');
     assert.equal(submit.status, 0, submit.stderr);
@@ -275,7 +381,13 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     assert.match(submit.stderr, /ETA/);
     const results = await cli('results', id);
     assert.equal(results.status, 0, results.stderr);
-    assert.deepEqual(results.stdout.trim().split('\n').map((l) => JSON.parse(l).custom_id), ['s-0', 's-1', 's-2', 's-3']);
+    assert.deepEqual(
+      results.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).custom_id),
+      ['s-0', 's-1', 's-2', 's-3'],
+    );
     const status = await cli('status', id);
     assert.match(status.stdout, /completed/);
     assert.match((await cli('list')).stdout, new RegExp(id));
@@ -328,12 +440,21 @@ describe('batch durability across kill -9 (a real server process)', () => {
       assert.deepEqual(done.request_counts, { total: 60, completed: 60, failed: 0 });
       const output = await readResults(client(), done.output_file_id);
       assert.equal(done.error_file_id, null);
-      assertEachOnce(lines.map((l) => l.custom_id), output);
-      assert.deepEqual(output.map((l) => l.custom_id), lines.map((l) => l.custom_id));
+      assertEachOnce(
+        lines.map((l) => l.custom_id),
+        output,
+      );
+      assert.deepEqual(
+        output.map((l) => l.custom_id),
+        lines.map((l) => l.custom_id),
+      );
       for (const l of output.slice(0, 3)) assert.ok(probe(Buffer.from(l.response!.body.audio, 'base64'), 'wav').durationSec > 0.5);
       // Exactly one output file was written, and no partial file is left.
       const files = fs.readdirSync(path.join(dataDir, 'files'));
-      assert.ok(files.every((f) => !f.endsWith('.part')), files.join(' '));
+      assert.ok(
+        files.every((f) => !f.endsWith('.part')),
+        files.join(' '),
+      );
       assert.equal((await client().files.list({ purpose: 'batch_output' })).data.length, 1);
     } finally {
       await kill9(server.child);

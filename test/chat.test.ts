@@ -1,13 +1,13 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
 import { probe } from './helpers/audio.js';
-import { assertMatchesSchema } from './helpers/openapi.js';
-import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
 import { expectApiError } from './helpers/errors.js';
+import { assertMatchesSchema } from './helpers/openapi.js';
+import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const SPEECH = path.resolve(import.meta.dirname, 'fixtures/speech');
 const QUESTION = fs.readFileSync(path.join(SPEECH, 'librivox-0880.wav'));
@@ -19,7 +19,6 @@ const spoken = (data: Buffer = QUESTION, format: 'wav' | 'mp3' = 'wav'): Msg => 
   role: 'user',
   content: [{ type: 'input_audio', input_audio: { data: data.toString('base64'), format } }],
 });
-
 
 /** Joins streamed chunks field by field, as clients do. */
 function reassemble(chunks: Array<Record<string, any>>) {
@@ -140,11 +139,17 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
     const wholeBytes = Buffer.from(whole.choices[0]!.message.audio!.data, 'base64').length;
     // Same text, same voice: equal within one sentence's worth (~3 s) of audio.
     assert.ok(Math.abs(r.pcm.length - wholeBytes) <= 3 * 48_000, `streamed ${r.pcm.length} vs ${wholeBytes} bytes`);
-    assert.equal(r.usage.completion_tokens_details.audio_tokens, Math.ceil(r.pcm.length / 48_000 * 20));
+    assert.equal(r.usage.completion_tokens_details.audio_tokens, Math.ceil((r.pcm.length / 48_000) * 20));
   });
 
   test('continues a conversation from an earlier reply by its audio id', async () => {
-    const first = await server.client.chat.completions.create({ model: MODEL, modalities: ['text', 'audio'], audio: { voice: 'echo', format: 'wav' }, messages: [spoken()], max_tokens: 8 });
+    const first = await server.client.chat.completions.create({
+      model: MODEL,
+      modalities: ['text', 'audio'],
+      audio: { voice: 'echo', format: 'wav' },
+      messages: [spoken()],
+      max_tokens: 8,
+    });
     const id = first.choices[0]!.message.audio!.id;
     const second = await server.client.chat.completions.create({
       model: MODEL,
@@ -155,21 +160,48 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
     });
     assertMatchesSchema('CreateChatCompletionResponse', second);
     await expectApiError(
-      server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', audio: { id: 'audio_00000000000000000000000000000000' } }, { role: 'user', content: 'x' }] }),
+      server.client.chat.completions.create({
+        model: MODEL,
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', audio: { id: 'audio_00000000000000000000000000000000' } },
+          { role: 'user', content: 'x' },
+        ],
+      }),
       400,
       'audio_not_found',
       'messages[1].audio.id',
     );
     const expired = server.runtime.services.audioStore.put({ format: 'wav', data: new Uint8Array(4), transcript: 'old', ttlSec: 1 });
     await new Promise((r) => setTimeout(r, 2100));
-    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'assistant', audio: { id: expired.id } }, { role: 'user', content: 'x' }] }), 400, 'audio_not_found', 'messages[0].audio.id');
+    await expectApiError(
+      server.client.chat.completions.create({
+        model: MODEL,
+        messages: [
+          { role: 'assistant', audio: { id: expired.id } },
+          { role: 'user', content: 'x' },
+        ],
+      }),
+      400,
+      'audio_not_found',
+      'messages[0].audio.id',
+    );
   });
 
   test('calls a tool when tool_choice requires it', async () => {
     const res = await server.client.chat.completions.create({
       model: MODEL,
       messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
-      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Weather for a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          },
+        },
+      ],
       tool_choice: 'required',
       max_tokens: 300,
     });
@@ -181,30 +213,86 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
   });
 
   test('returns JSON for response_format json_object', async () => {
-    const res = await server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Give me JSON.' }], response_format: { type: 'json_object' }, max_tokens: 400, seed: 2 });
+    const res = await server.client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Give me JSON.' }],
+      response_format: { type: 'json_object' },
+      max_tokens: 400,
+      seed: 2,
+    });
     assert.equal(res.choices[0]!.finish_reason, 'stop', res.choices[0]!.message.content ?? '');
     assert.equal(typeof JSON.parse(res.choices[0]!.message.content!), 'object');
   });
 
   test('refuses bad requests with the contract error codes and params', async () => {
     const base = { model: MODEL, messages: [spoken()] };
-    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, stream: true }), 400, 'unsupported_value', 'audio.format');
+    await expectApiError(
+      server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, stream: true }),
+      400,
+      'unsupported_value',
+      'audio.format',
+    );
     await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'] }), 400, 'missing_required_parameter', 'audio');
-    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'nobody' as 'alloy', format: 'wav' } }), 400, 'invalid_value', 'audio.voice');
-    await expectApiError(server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'ogg' as 'wav' } }), 400, 'invalid_value', 'audio.format');
-    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: QUESTION.toString('base64'), format: 'flac' as 'wav' } }] }] }), 400, 'invalid_value', 'messages[0].content[0].input_audio.format');
-    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.from('RIFF....WAVEjunkjunkjunk'))] }), 400, 'unsupported_format', 'messages');
-    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.alloc(20 * 1024 * 1024 + 1))] }), 400, 'audio_too_large', 'messages[0].content[0].input_audio.data');
+    await expectApiError(
+      server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'nobody' as 'alloy', format: 'wav' } }),
+      400,
+      'invalid_value',
+      'audio.voice',
+    );
+    await expectApiError(
+      server.client.chat.completions.create({ ...base, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'ogg' as 'wav' } }),
+      400,
+      'invalid_value',
+      'audio.format',
+    );
+    await expectApiError(
+      server.client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: QUESTION.toString('base64'), format: 'flac' as 'wav' } }] }],
+      }),
+      400,
+      'invalid_value',
+      'messages[0].content[0].input_audio.format',
+    );
+    await expectApiError(
+      server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.from('RIFF....WAVEjunkjunkjunk'))] }),
+      400,
+      'unsupported_format',
+      'messages',
+    );
+    await expectApiError(
+      server.client.chat.completions.create({ model: MODEL, messages: [spoken(Buffer.alloc(20 * 1024 * 1024 + 1))] }),
+      400,
+      'audio_too_large',
+      'messages[0].content[0].input_audio.data',
+    );
     await expectApiError(server.client.chat.completions.create({ ...base, n: 2 }), 400, 'unsupported_value', 'n');
     await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [] }), 400, 'empty_array', 'messages');
     await expectApiError(server.client.chat.completions.create({ model: MODEL } as never), 400, 'missing_required_parameter', 'messages');
-    await expectApiError(server.client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }), 404, 'model_not_found', 'model');
-    await expectApiError(server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 3 }), 400, 'decimal_above_max_value', 'temperature');
+    await expectApiError(
+      server.client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }),
+      404,
+      'model_not_found',
+      'model',
+    );
+    await expectApiError(
+      server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 3 }),
+      400,
+      'decimal_above_max_value',
+      'temperature',
+    );
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
   test('stops generating when a streaming client disconnects, and serves the next request at normal speed', async () => {
-    const request = { model: MODEL, modalities: ['text', 'audio'] as Array<'text' | 'audio'>, audio: { voice: 'alloy' as const, format: 'pcm16' as const }, messages: [{ role: 'user' as const, content: 'Tell me a long story.' }], max_tokens: 24, seed: 5 };
+    const request = {
+      model: MODEL,
+      modalities: ['text', 'audio'] as Array<'text' | 'audio'>,
+      audio: { voice: 'alloy' as const, format: 'pcm16' as const },
+      messages: [{ role: 'user' as const, content: 'Tell me a long story.' }],
+      max_tokens: 24,
+      seed: 5,
+    };
     let t = performance.now();
     await server.client.chat.completions.create(request);
     const baseline = performance.now() - t;
@@ -221,7 +309,13 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
   });
 
   test('serves the Azure route through the AzureOpenAI client', async () => {
-    const azure = new AzureOpenAI({ endpoint: server.url, apiKey: 'azure-key', apiVersion: '2025-01-01-preview', deployment: 'my-audio-deployment', maxRetries: 0 });
+    const azure = new AzureOpenAI({
+      endpoint: server.url,
+      apiKey: 'azure-key',
+      apiVersion: '2025-01-01-preview',
+      deployment: 'my-audio-deployment',
+      maxRetries: 0,
+    });
     const { data, response } = await azure.chat.completions
       .create({ model: '', modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [spoken()], max_tokens: 8 })
       .withResponse();
@@ -229,8 +323,16 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
     assert.ok(response.headers.get('apim-request-id'));
     assert.ok((data as unknown as { prompt_filter_results: unknown[] }).prompt_filter_results.length === 1);
     const old = new AzureOpenAI({ endpoint: server.url, apiKey: 'azure-key', apiVersion: '2024-10-21', deployment: 'my-audio-deployment', maxRetries: 0 });
-    await expectApiError(old.chat.completions.create({ model: '', modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [spoken()] }), 400, 'unsupported_api_version');
-    const missing = await fetch(`${server.url}/openai/deployments/my-audio-deployment/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }) });
+    await expectApiError(
+      old.chat.completions.create({ model: '', modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [spoken()] }),
+      400,
+      'unsupported_api_version',
+    );
+    const missing = await fetch(`${server.url}/openai/deployments/my-audio-deployment/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+    });
     assert.equal(missing.status, 400);
     const unknown = new AzureOpenAI({ endpoint: server.url, apiKey: 'k', apiVersion: '2025-01-01-preview', deployment: 'no-such-deployment', maxRetries: 0 });
     await expectApiError(unknown.chat.completions.create({ model: '', messages: [{ role: 'user', content: 'x' }] }), 404, 'DeploymentNotFound');
@@ -249,7 +351,13 @@ describe('the openai-compatible engine against a second Parley instance', () => 
     const model = path.join(dir, 'tiny.gguf');
     writeTinyGguf(model);
     upstream = await startTestServer({ PARLEY_LLM_MODEL: model, PARLEY_API_KEYS: 'sk-upstream' });
-    server = await startTestServer({ PARLEY_LLM_ENGINE: 'openai-compatible', PARLEY_LLM_URL: `${upstream.url}/v1`, PARLEY_LLM_API_KEY: 'sk-upstream', PARLEY_LLM_MODEL: MODEL, PARLEY_ASR_ENGINE: 'pocketsphinx' });
+    server = await startTestServer({
+      PARLEY_LLM_ENGINE: 'openai-compatible',
+      PARLEY_LLM_URL: `${upstream.url}/v1`,
+      PARLEY_LLM_API_KEY: 'sk-upstream',
+      PARLEY_LLM_MODEL: MODEL,
+      PARLEY_ASR_ENGINE: 'pocketsphinx',
+    });
   });
   after(async () => {
     await server.close();
@@ -258,7 +366,13 @@ describe('the openai-compatible engine against a second Parley instance', () => 
   });
 
   test('answers with audio, non-streamed and streamed', async () => {
-    const res = await server.client.chat.completions.create({ model: MODEL, modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, messages: [spoken()], max_tokens: 12 });
+    const res = await server.client.chat.completions.create({
+      model: MODEL,
+      modalities: ['text', 'audio'],
+      audio: { voice: 'alloy', format: 'wav' },
+      messages: [spoken()],
+      max_tokens: 12,
+    });
     assertMatchesSchema('CreateChatCompletionResponse', res);
     const stream = await server.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 12, stream: true });
     let text = '';

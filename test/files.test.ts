@@ -1,18 +1,17 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { MAX_FILE_BYTES } from '../src/store/files.js';
+import { expectApiError } from './helpers/errors.js';
 import { assertMatchesSchema } from './helpers/openapi.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { expectApiError } from './helpers/errors.js';
 
 const KEY_A = 'sk-files-a';
 const KEY_B = 'sk-files-b';
 const JSONL = Buffer.from('{"custom_id":"1","method":"POST","url":"/v1/chat/completions","body":{}}\n');
-
 
 /** Sends a raw multipart body (parts in the given order) and returns status and JSON. */
 async function postForm(server: TestServer, parts: Array<{ name: string; value: string } | { name: string; filename: string; data: Buffer }>, key = KEY_A) {
@@ -83,16 +82,29 @@ describe('the /v1/files endpoints through the official SDK', () => {
   test('pages the list with limit, after and order, and filters by purpose', async () => {
     const fresh = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_B, maxRetries: 0 });
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await fresh.files.create({ file: await toFile(Buffer.from(`{"n":${i}}\n`), `f${i}.jsonl`), purpose: i % 2 === 0 ? 'batch' : 'user_data' })).id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await fresh.files.create({ file: await toFile(Buffer.from(`{"n":${i}}\n`), `f${i}.jsonl`), purpose: i % 2 === 0 ? 'batch' : 'user_data' })).id);
     const first = await fresh.files.list({ limit: 2, order: 'asc' });
-    assert.deepEqual(first.data.map((f) => f.id), ids.slice(0, 2));
+    assert.deepEqual(
+      first.data.map((f) => f.id),
+      ids.slice(0, 2),
+    );
     assert.equal(first.has_more, true);
     const second = await fresh.files.list({ limit: 2, order: 'asc', after: ids[1] });
-    assert.deepEqual(second.data.map((f) => f.id), ids.slice(2, 4));
+    assert.deepEqual(
+      second.data.map((f) => f.id),
+      ids.slice(2, 4),
+    );
     const newest = await fresh.files.list({ limit: 1 });
-    assert.deepEqual(newest.data.map((f) => f.id), [ids[4]]);
+    assert.deepEqual(
+      newest.data.map((f) => f.id),
+      [ids[4]],
+    );
     const batchOnly = await fresh.files.list({ purpose: 'batch', order: 'asc' });
-    assert.deepEqual(batchOnly.data.map((f) => f.id), [ids[0], ids[2], ids[4]]);
+    assert.deepEqual(
+      batchOnly.data.map((f) => f.id),
+      [ids[0], ids[2], ids[4]],
+    );
     // The SDK's auto-pagination walks every page.
     const all: string[] = [];
     for await (const f of fresh.files.list({ limit: 2, order: 'asc' })) all.push(f.id);
@@ -111,10 +123,16 @@ describe('the /v1/files endpoints through the official SDK', () => {
   });
 
   test('accepts the purpose before or after the file, and refuses a missing or unknown one', async () => {
-    const purposeFirst = await postForm(server, [{ name: 'purpose', value: 'batch' }, { name: 'file', filename: 'x.jsonl', data: JSONL }]);
+    const purposeFirst = await postForm(server, [
+      { name: 'purpose', value: 'batch' },
+      { name: 'file', filename: 'x.jsonl', data: JSONL },
+    ]);
     assert.equal(purposeFirst.status, 200, JSON.stringify(purposeFirst.json));
     assert.equal(purposeFirst.json.purpose, 'batch');
-    const fileFirst = await postForm(server, [{ name: 'file', filename: 'y.jsonl', data: JSONL }, { name: 'purpose', value: 'user_data' }]);
+    const fileFirst = await postForm(server, [
+      { name: 'file', filename: 'y.jsonl', data: JSONL },
+      { name: 'purpose', value: 'user_data' },
+    ]);
     assert.equal(fileFirst.status, 200, JSON.stringify(fileFirst.json));
     assert.equal(fileFirst.json.purpose, 'user_data');
     const before = storedNames(server).length;
@@ -122,7 +140,10 @@ describe('the /v1/files endpoints through the official SDK', () => {
     assert.equal(missing.status, 400);
     assert.equal(missing.json.error.code, 'missing_required_parameter');
     assert.equal(missing.json.error.param, 'purpose');
-    const unknown = await postForm(server, [{ name: 'file', filename: 'z.jsonl', data: JSONL }, { name: 'purpose', value: 'batch_output' }]);
+    const unknown = await postForm(server, [
+      { name: 'file', filename: 'z.jsonl', data: JSONL },
+      { name: 'purpose', value: 'batch_output' },
+    ]);
     assert.equal(unknown.status, 400);
     assert.equal(unknown.json.error.code, 'invalid_value');
     assert.equal(unknown.json.error.param, 'purpose');
@@ -136,19 +157,28 @@ describe('the /v1/files endpoints through the official SDK', () => {
   test('refuses a file over 200 MB with a 413 naming the file, whether announced or streamed, keeping nothing', async () => {
     const before = storedNames(server).length;
     // Announced by Content-Length: refused before reading.
-    const big = await postForm(server, [{ name: 'purpose', value: 'batch' }, { name: 'file', filename: 'big.jsonl', data: Buffer.alloc(MAX_FILE_BYTES + 1024 * 1024, 0x61) }]).catch((e: unknown) => ({ status: -1, json: { e } }));
+    const big = await postForm(server, [
+      { name: 'purpose', value: 'batch' },
+      { name: 'file', filename: 'big.jsonl', data: Buffer.alloc(MAX_FILE_BYTES + 1024 * 1024, 0x61) },
+    ]).catch((e: unknown) => ({ status: -1, json: { e } }));
     assert.equal(big.status, 413, JSON.stringify(big.json).slice(0, 200));
     assert.equal((big.json as any).error.param, 'file');
     // Streamed with chunked encoding (no length): refused once the limit is crossed.
     const boundary = 'parleytestboundary';
     const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${server.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${KEY_A}`, 'content-type': `multipart/form-data; boundary=${boundary}` } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        `${server.url}/v1/files`,
+        { method: 'POST', headers: { authorization: `Bearer ${KEY_A}`, 'content-type': `multipart/form-data; boundary=${boundary}` } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\n\r\n`);
+      req.write(
+        `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\n\r\n`,
+      );
       const chunk = Buffer.alloc(1024 * 1024, 0x62);
       let sent = 0;
       const pump = () => {

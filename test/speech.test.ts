@@ -1,13 +1,13 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { medianPitch } from '../src/audio/pitch.js';
-import type { Speaker } from '../src/pipeline/speak.js';
 import { groupSentences, splitFirstClause, splitSentences } from '../src/pipeline/sentences.js';
+import type { Speaker } from '../src/pipeline/speak.js';
 import { probe, wavToPcm } from './helpers/audio.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
 import { expectApiError } from './helpers/errors.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 const FORMATS = [
@@ -23,7 +23,6 @@ async function assertHealthy(server: TestServer): Promise<void> {
   const res = await fetch(`${server.url}/health`);
   assert.equal(res.status, 200);
 }
-
 
 describe('POST /v1/audio/speech through the official SDK', () => {
   let server: TestServer;
@@ -64,7 +63,12 @@ describe('POST /v1/audio/speech through the official SDK', () => {
   test('gives alloy, echo and shimmer median pitches at least 10% apart', async () => {
     const pitches: Record<string, number> = {};
     for (const voice of ['alloy', 'echo', 'shimmer'] as const) {
-      const res = await server.client.audio.speech.create({ model: 'tts-1', voice, input: 'She sells sea shells by the sea shore on a sunny day.', response_format: 'wav' });
+      const res = await server.client.audio.speech.create({
+        model: 'tts-1',
+        voice,
+        input: 'She sells sea shells by the sea shore on a sunny day.',
+        response_format: 'wav',
+      });
       const pitch = medianPitch(wavToPcm(new Uint8Array(await res.arrayBuffer())));
       assert.ok(pitch !== null, `${voice} has no voiced frames`);
       pitches[voice] = pitch;
@@ -125,7 +129,10 @@ describe('POST /v1/audio/speech through the official SDK', () => {
     });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-    const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => JSON.parse(e.replace(/^data: /, '')) as { type: string; audio?: string; usage?: Record<string, number> });
+    const events = (await res.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.replace(/^data: /, '')) as { type: string; audio?: string; usage?: Record<string, number> });
     const deltas = events.filter((e) => e.type === 'speech.audio.delta');
     assert.ok(deltas.length >= 1);
     const bytes = deltas.reduce((n, e) => n + Buffer.from(e.audio!, 'base64').length, 0);
@@ -174,6 +181,7 @@ describe('POST /v1/audio/speech through the official SDK', () => {
       const passages = groupSentences(splitFirstClause(splitSentences(input))).length;
       assert.ok(passages > 10);
       assert.ok(completed < passages, `synthesised ${completed} of ${passages} passages after the client left`);
+      assert.ok(aborted > 0 || started === completed, 'a synthesis in flight at the disconnect is aborted');
       await assertHealthy(server);
     } finally {
       server.runtime.services.speaker = original;
@@ -187,15 +195,35 @@ describe('POST /v1/audio/speech through the official SDK', () => {
 
   test('rejects empty and over-long input', async () => {
     await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: '' }), 400, 'string_below_min_length', 'input');
-    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'a'.repeat(4097) }), 400, 'string_above_max_length', 'input');
+    await expectApiError(
+      server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'a'.repeat(4097) }),
+      400,
+      'string_above_max_length',
+      'input',
+    );
     await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy' } as never), 400, 'missing_required_parameter', 'input');
     await assertHealthy(server);
   });
 
   test('rejects a speed out of range and an unknown format', async () => {
-    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 4.5 }), 400, 'decimal_above_max_value', 'speed');
-    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 0.1 }), 400, 'decimal_below_min_value', 'speed');
-    await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', response_format: 'ogg' as 'mp3' }), 400, 'invalid_value', 'response_format');
+    await expectApiError(
+      server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 4.5 }),
+      400,
+      'decimal_above_max_value',
+      'speed',
+    );
+    await expectApiError(
+      server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', speed: 0.1 }),
+      400,
+      'decimal_below_min_value',
+      'speed',
+    );
+    await expectApiError(
+      server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hi.', response_format: 'ogg' as 'mp3' }),
+      400,
+      'invalid_value',
+      'response_format',
+    );
     await assertHealthy(server);
   });
 
@@ -204,7 +232,11 @@ describe('POST /v1/audio/speech through the official SDK', () => {
   });
 
   test('answers malformed JSON with a 400 in OpenAI shape', async () => {
-    const res = await fetch(`${server.url}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "tts-1", "input": ' });
+    const res = await fetch(`${server.url}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model": "tts-1", "input": ',
+    });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: Record<string, unknown> };
     assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
@@ -222,7 +254,11 @@ describe('POST /v1/audio/speech through the official SDK', () => {
   });
 
   test('answers a body over the limit with a 413 in OpenAI shape', async () => {
-    const res = await fetch(`${server.url}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'a'.repeat(server.config.bodyLimitBytes + 10) }) });
+    const res = await fetch(`${server.url}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'a'.repeat(server.config.bodyLimitBytes + 10) }),
+    });
     assert.equal(res.status, 413);
     const body = (await res.json()) as { error: Record<string, unknown> };
     assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);

@@ -1,25 +1,30 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import OpenAI, { toFile } from 'openai';
+import { after, before, describe, test } from 'node:test';
+import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import { wavHeader } from '../src/audio/encode/wav.js';
 import { corpusWer, wer } from '../src/engines/asr/wer.js';
 import { malformedCases, randomBytes } from './fixtures/audio-in/make-corpus.js';
-import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
 import { writeTinyWhisperModel } from './fixtures/models/make-tiny-whisper.js';
 import { expectApiError } from './helpers/errors.js';
+import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const SPEECH = path.resolve(import.meta.dirname, 'fixtures/speech');
 const TRANSCRIPTS = new Map(
-  fs.readFileSync(path.join(SPEECH, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split('\t') as [string, string]),
+  fs
+    .readFileSync(path.join(SPEECH, 'transcripts.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split('\t') as [string, string]),
 );
 const LIBRIVOX = [...TRANSCRIPTS.keys()].filter((f) => f.startsWith('librivox-'));
 
 async function upload(name: string) {
   return toFile(fs.readFileSync(path.join(SPEECH, name)), name);
 }
-
 
 describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech', () => {
   let server: TestServer;
@@ -45,9 +50,17 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
     const text = await server.client.audio.transcriptions.create({ file: await upload(name), model: 'gpt-4o-mini-transcribe', response_format: 'text' });
     assert.equal(typeof text, 'string');
     assert.ok((text as unknown as string).trim().length > 0);
-    const srt = (await server.client.audio.transcriptions.create({ file: await upload(name), model: 'whisper-1', response_format: 'srt' })) as unknown as string;
+    const srt = (await server.client.audio.transcriptions.create({
+      file: await upload(name),
+      model: 'whisper-1',
+      response_format: 'srt',
+    })) as unknown as string;
     assert.match(srt, /^1\n\d\d:\d\d:\d\d,\d\d\d --> \d\d:\d\d:\d\d,\d\d\d\n/);
-    const vtt = (await server.client.audio.transcriptions.create({ file: await upload(name), model: 'whisper-1', response_format: 'vtt' })) as unknown as string;
+    const vtt = (await server.client.audio.transcriptions.create({
+      file: await upload(name),
+      model: 'whisper-1',
+      response_format: 'vtt',
+    })) as unknown as string;
     assert.match(vtt, /^WEBVTT\n\n\d\d:\d\d:\d\d\.\d\d\d --> /);
     const verbose = await server.client.audio.transcriptions.create({
       file: await upload(name),
@@ -70,7 +83,13 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
     assert.ok(events.some((e) => e.type === 'transcript.text.delta'));
     const done = events[events.length - 1]!;
     assert.equal(done.type, 'transcript.text.done');
-    assert.equal(events.filter((e) => e.type === 'transcript.text.delta').map((e) => e.delta).join(''), done.text);
+    assert.equal(
+      events
+        .filter((e) => e.type === 'transcript.text.delta')
+        .map((e) => e.delta)
+        .join(''),
+      done.text,
+    );
   });
 
   test('translates English speech to English text', async () => {
@@ -84,7 +103,10 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
     for (const voice of ['alloy', 'echo', 'shimmer'] as const) {
       for (const input of sentences) {
         const speech = await server.client.audio.speech.create({ model: 'tts-1', voice, input, response_format: 'wav' });
-        const res = await server.client.audio.transcriptions.create({ file: await toFile(Buffer.from(await speech.arrayBuffer()), 'speech.wav'), model: 'whisper-1' });
+        const res = await server.client.audio.transcriptions.create({
+          file: await toFile(Buffer.from(await speech.arrayBuffer()), 'speech.wav'),
+          model: 'whisper-1',
+        });
         pairs.push({ reference: input, hypothesis: res.text });
       }
     }
@@ -101,7 +123,11 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
   test('refuses every malformed file with a 4xx in OpenAI shape and stays healthy', async () => {
     for (const c of malformedCases()) {
       const started = performance.now();
-      await expectApiError(server.client.audio.transcriptions.create({ file: await toFile(c.bytes, `case.${c.format ?? 'wav'}`), model: 'whisper-1' }), 400, c.code);
+      await expectApiError(
+        server.client.audio.transcriptions.create({ file: await toFile(c.bytes, `case.${c.format ?? 'wav'}`), model: 'whisper-1' }),
+        400,
+        c.code,
+      );
       assert.ok(performance.now() - started < 10_000, `${c.name} took too long`);
     }
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
@@ -119,7 +145,11 @@ describe('POST /v1/audio/transcriptions with pocketsphinx on real human speech',
     const res = await fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { param: string } }).error.param, 'file');
-    await expectApiError(server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'whisper-1', response_format: 'xml' as 'json' }), 400, 'invalid_value');
+    await expectApiError(
+      server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'whisper-1', response_format: 'xml' as 'json' }),
+      400,
+      'invalid_value',
+    );
     await expectApiError(server.client.audio.transcriptions.create({ file: await upload(LIBRIVOX[0]!), model: 'nope' }), 404, 'model_not_found');
   });
 });
@@ -136,7 +166,13 @@ describe('POST /v1/audio/analysis: what was said and how', () => {
   async function analyze(body: Record<string, unknown>) {
     const res = await fetch(`${server.url}/v1/audio/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 200, await res.clone().text());
-    return (await res.json()) as { object: string; text: string; duration: number; analysis: { sentiment: string; score: number; arousal: string; cues: string[]; measures: Record<string, unknown> }; description: string };
+    return (await res.json()) as {
+      object: string;
+      text: string;
+      duration: number;
+      analysis: { sentiment: string; score: number; arousal: string; cues: string[]; measures: Record<string, unknown> };
+      description: string;
+    };
   }
 
   test('analyses a real recording sent as multipart', async () => {
@@ -165,7 +201,11 @@ describe('POST /v1/audio/analysis: what was said and how', () => {
   });
 
   test('rejects invalid base64 with a 400 naming the field', async () => {
-    const res = await fetch(`${server.url}/v1/audio/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ audio: 'not base64!!' }) });
+    const res = await fetch(`${server.url}/v1/audio/analysis`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ audio: 'not base64!!' }),
+    });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { param: string } }).error.param, 'audio');
   });
@@ -215,9 +255,13 @@ describe('the whisper engine behind the HTTP API (tiny random-weight model)', ()
         },
       };
     };
-    let res;
+    let res: OpenAI.Audio.TranscriptionVerbose;
     try {
-      res = await server.client.audio.transcriptions.create({ file: await toFile(Buffer.concat([header, pcm]), 'long.wav'), model: 'whisper-1', response_format: 'verbose_json' });
+      res = await server.client.audio.transcriptions.create({
+        file: await toFile(Buffer.concat([header, pcm]), 'long.wav'),
+        model: 'whisper-1',
+        response_format: 'verbose_json',
+      });
     } finally {
       server.runtime.services.asr = original;
     }

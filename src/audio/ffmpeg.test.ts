@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { isAbsolute } from 'node:path';
+import { test } from 'node:test';
 import { ffmpegPath } from './ffmpeg.js';
 
 test('finds an ffmpeg binary that runs, on PATH or from the npm package', () => {

@@ -18,7 +18,7 @@ export function ffmpegPath(): string | null {
 /** First executable file named `name` in the directories of PATH. */
 function findOnPath(name: string): string | null {
   // PATH is read here rather than through config: it is the OS's lookup list, as for spawn().
-  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
   for (const dir of dirs) {
     for (const n of names) {

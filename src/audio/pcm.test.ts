@@ -1,14 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  concatBytes,
-  concatFloat32,
-  floatToInt16,
-  floatToS16le,
-  int16ToFloat,
-  S16leStreamDecoder,
-  s16leToFloat,
-} from './pcm.js';
+import { test } from 'node:test';
+import { concatBytes, concatFloat32, floatToInt16, floatToS16le, int16ToFloat, S16leStreamDecoder, s16leToFloat } from './pcm.js';
 
 test('writes little-endian 16-bit samples', () => {
   const bytes = floatToS16le(new Float32Array([0, 0.5, -0.5, -1]));
@@ -39,7 +31,13 @@ test('decodes a byte stream split at odd offsets like the whole', () => {
   const floats = int16ToFloat(new Int16Array([1, -2, 300, -32768, 32767, 12345, -1]));
   const bytes = floatToS16le(floats);
   const d = new S16leStreamDecoder();
-  const parts = [d.push(bytes.subarray(0, 1)), d.push(bytes.subarray(1, 1)), d.push(bytes.subarray(1, 4)), d.push(bytes.subarray(4, 9)), d.push(bytes.subarray(9))];
+  const parts = [
+    d.push(bytes.subarray(0, 1)),
+    d.push(bytes.subarray(1, 1)),
+    d.push(bytes.subarray(1, 4)),
+    d.push(bytes.subarray(4, 9)),
+    d.push(bytes.subarray(9)),
+  ];
   assert.deepEqual(concatFloat32(parts), floats);
   assert.equal(d.hasPartialSample(), false);
   d.push(new Uint8Array([1]));

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { medianPitch, pitchRange, trackPitch, trackPitchDetailed } from './pitch.js';
 import type { PcmAudio } from './types.js';
 

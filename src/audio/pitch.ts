@@ -274,5 +274,5 @@ function percentile(sorted: readonly number[], q: number): number {
 }
 
 function dbToLinear(db: number): number {
-  return Math.pow(10, db / 20);
+  return 10 ** (db / 20);
 }

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { resample, resampledLength, StreamingResampler } from './resample.js';
 import { amplitudeAt, dominantFrequency, rms, tone, whiteNoise } from './test-signals.js';
 

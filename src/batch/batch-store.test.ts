@@ -1,11 +1,17 @@
-import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTempStore, testClock, type TestClock } from '../store/test-support.js';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Store } from '../store/db.js';
-import { BatchStore, MAX_LINE_ATTEMPTS, errorLine, type NewLine } from './batch-store.js';
+import { openTempStore, type TestClock, testClock } from '../store/test-support.js';
+import { BatchStore, errorLine, MAX_LINE_ATTEMPTS, type NewLine } from './batch-store.js';
 
 function lines(n: number, from = 1): NewLine[] {
-  return Array.from({ length: n }, (_, i) => ({ lineNo: from + i, customId: `c${from + i}`, state: 'pending' as const, request: `{"url":"/v1/audio/speech","body":{"n":${from + i}}}`, result: null }));
+  return Array.from({ length: n }, (_, i) => ({
+    lineNo: from + i,
+    customId: `c${from + i}`,
+    state: 'pending' as const,
+    request: `{"url":"/v1/audio/speech","body":{"n":${from + i}}}`,
+    result: null,
+  }));
 }
 
 const ok = (line = '{"ok":true}') => ({ state: 'done' as const, line });
@@ -23,14 +29,28 @@ describe('BatchStore: the batch and line state machine', () => {
   afterEach(() => cleanup());
 
   function started(n: number, owner: string | null = null): string {
-    const b = batches.create({ owner, endpoint: '/v1/audio/speech', inputFileId: 'file-000000000000000000000000', completionWindow: '24h', windowSec: 86_400, metadata: null });
+    const b = batches.create({
+      owner,
+      endpoint: '/v1/audio/speech',
+      inputFileId: 'file-000000000000000000000000',
+      completionWindow: '24h',
+      windowSec: 86_400,
+      metadata: null,
+    });
     batches.insertLines(b.id, lines(n));
     batches.finishValidation(b.id, { total: n, invalid: 0, errors: [] });
     return b.id;
   }
 
   test('creates a validating batch that expires after its window', () => {
-    const b = batches.create({ owner: null, endpoint: '/v1/chat/completions', inputFileId: 'file-x', completionWindow: '2h', windowSec: 7200, metadata: { a: 'b' } });
+    const b = batches.create({
+      owner: null,
+      endpoint: '/v1/chat/completions',
+      inputFileId: 'file-x',
+      completionWindow: '2h',
+      windowSec: 7200,
+      metadata: { a: 'b' },
+    });
     assert.equal(b.status, 'validating');
     assert.equal(b.expiresAt, b.createdAt + 7200);
     assert.deepEqual(b.metadata, { a: 'b' });
@@ -41,8 +61,14 @@ describe('BatchStore: the batch and line state machine', () => {
     const id = started(5);
     const a = batches.claim('w-a', 2);
     const b = batches.claim('w-b', 10);
-    assert.deepEqual(a.map((l) => l.lineNo), [1, 2]);
-    assert.deepEqual(b.map((l) => l.lineNo), [3, 4, 5]);
+    assert.deepEqual(
+      a.map((l) => l.lineNo),
+      [1, 2],
+    );
+    assert.deepEqual(
+      b.map((l) => l.lineNo),
+      [3, 4, 5],
+    );
     assert.equal(batches.claim('w-c', 10).length, 0);
     assert.equal(batches.commit(id, 1, ok()), true);
     assert.equal(batches.commit(id, 1, ok('{"second":true}')), false, 'the first commit wins');
@@ -56,7 +82,10 @@ describe('BatchStore: the batch and line state machine', () => {
     for (let attempt = 1; attempt <= MAX_LINE_ATTEMPTS; attempt++) {
       const [line] = batches.claim(`w${attempt}`, 1);
       assert.equal(line!.lineNo, 1);
-      assert.deepEqual(batches.runningClaimers().map((c) => c.worker), [`w${attempt}`]);
+      assert.deepEqual(
+        batches.runningClaimers().map((c) => c.worker),
+        [`w${attempt}`],
+      );
       assert.equal(batches.releaseWorker(`w${attempt}`), 1);
     }
     const [next] = batches.claim('w-last', 1);
@@ -80,7 +109,14 @@ describe('BatchStore: the batch and line state machine', () => {
     assert.deepEqual(batches.lineCounts(id), { pending: 0, running: 0, done: 1, failed: 0, skipped: 3 });
     assert.equal(batches.commit(id, 2, ok()), false, 'a skipped line cannot be committed late');
     const errors = batches.resultPage(id, ['failed', 'skipped'], 0, 10).map((r) => JSON.parse(r.line));
-    assert.deepEqual(errors.map((e) => [e.custom_id, e.error.code]), [['c2', 'batch_cancelled'], ['c3', 'batch_cancelled'], ['c4', 'batch_cancelled']]);
+    assert.deepEqual(
+      errors.map((e) => [e.custom_id, e.error.code]),
+      [
+        ['c2', 'batch_cancelled'],
+        ['c3', 'batch_cancelled'],
+        ['c4', 'batch_cancelled'],
+      ],
+    );
     const final = batches.finish(id, { outputFileId: first.outputId, errorFileId: first.errorId })!;
     assert.equal(final.status, 'cancelled');
     assert.ok(final.cancelledAt !== null);
@@ -122,7 +158,10 @@ describe('BatchStore: the batch and line state machine', () => {
   test('keeps the counts of a batch cancelled while it was being validated', () => {
     const b = batches.create({ owner: null, endpoint: '/v1/audio/speech', inputFileId: 'file-x', completionWindow: '24h', windowSec: 86_400, metadata: null });
     batches.cancel(b.id, null);
-    batches.insertLines(b.id, [...lines(2), { lineNo: 3, customId: null, state: 'failed', request: null, result: errorLine(null, 'invalid_json_line', 'Line 3') }]);
+    batches.insertLines(b.id, [
+      ...lines(2),
+      { lineNo: 3, customId: null, state: 'failed', request: null, result: errorLine(null, 'invalid_json_line', 'Line 3') },
+    ]);
     batches.finishValidation(b.id, { total: 3, invalid: 1, errors: [] });
     const after = batches.find(b.id)!;
     assert.equal(after.status, 'cancelling');
@@ -150,9 +189,15 @@ describe('BatchStore: the batch and line state machine', () => {
   test('lists newest first with a cursor, per owner', () => {
     const ids = [started(0), started(0), started(0)];
     const page = batches.list({ owner: null, limit: 2 });
-    assert.deepEqual(page.data.map((b) => b.id), [ids[2], ids[1]]);
+    assert.deepEqual(
+      page.data.map((b) => b.id),
+      [ids[2], ids[1]],
+    );
     assert.equal(page.hasMore, true);
-    assert.deepEqual(batches.list({ owner: null, limit: 2, after: ids[1] }).data.map((b) => b.id), [ids[0]]);
+    assert.deepEqual(
+      batches.list({ owner: null, limit: 2, after: ids[1] }).data.map((b) => b.id),
+      [ids[0]],
+    );
     assert.equal(batches.list({ owner: 'f'.repeat(64), limit: 10 }).data.length, 0);
     assert.throws(() => batches.list({ owner: null, limit: 2, after: 'batch_x' }), /after/);
   });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
+import { ApiError } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { newFileId } from '../store/files.js';
-import { ApiError } from '../errors.js';
 import type { BatchEndpoint, BatchError, BatchRecord, BatchStatus, ClaimedLine, LineResult } from './types.js';
 
 /**
@@ -201,7 +201,9 @@ export class BatchStore {
     const args: unknown[] = [p.owner];
     let where = 'owner IS ?';
     if (p.after !== undefined) {
-      const cursor = isBatchId(p.after) ? (this.#db.prepare('SELECT seq FROM batches WHERE id = ? AND owner IS ?').get(p.after, p.owner) as { seq: number } | undefined) : undefined;
+      const cursor = isBatchId(p.after)
+        ? (this.#db.prepare('SELECT seq FROM batches WHERE id = ? AND owner IS ?').get(p.after, p.owner) as { seq: number } | undefined)
+        : undefined;
       if (!cursor) throw ApiError.invalidRequest('after', `Invalid 'after': no batch with id '${p.after}'.`, 'invalid_value');
       where += ' AND seq < ?';
       args.push(cursor.seq);
@@ -233,7 +235,9 @@ export class BatchStore {
     const changed = this.#store.durable(
       () =>
         this.#db
-          .prepare(`UPDATE batches SET status = 'cancelling', stop_reason = 'cancelled', cancelling_at = ? WHERE id = ? AND status IN ('validating','in_progress')`)
+          .prepare(
+            `UPDATE batches SET status = 'cancelling', stop_reason = 'cancelled', cancelling_at = ? WHERE id = ? AND status IN ('validating','in_progress')`,
+          )
           .run(this.#sec(), id).changes,
     );
     if (changed === 0) return this.cancel(id, owner); // it moved meanwhile: answer for its new status
@@ -266,7 +270,9 @@ export class BatchStore {
         .prepare(`UPDATE batches SET status = 'in_progress', in_progress_at = ?, total = ?, failed = ?, errors = ? WHERE id = ? AND status = 'validating'`)
         .run(now, p.total, p.invalid, errors, batchId).changes;
       if (moved === 0) {
-        this.#db.prepare(`UPDATE batches SET total = ?, failed = ?, errors = ? WHERE id = ? AND status = 'cancelling' AND in_progress_at IS NULL AND total = 0`).run(p.total, p.invalid, errors, batchId);
+        this.#db
+          .prepare(`UPDATE batches SET total = ?, failed = ?, errors = ? WHERE id = ? AND status = 'cancelling' AND in_progress_at IS NULL AND total = 0`)
+          .run(p.total, p.invalid, errors, batchId);
       }
     });
     this.nudge();
@@ -276,7 +282,9 @@ export class BatchStore {
   failValidation(batchId: string, errors: BatchError[]): void {
     this.#store.durable(() => {
       const changed = this.#db
-        .prepare(`UPDATE batches SET status = 'failed', failed_at = ?, errors = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status IN ('validating','cancelling') AND in_progress_at IS NULL`)
+        .prepare(
+          `UPDATE batches SET status = 'failed', failed_at = ?, errors = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status IN ('validating','cancelling') AND in_progress_at IS NULL`,
+        )
         .run(this.#sec(), JSON.stringify(errors), batchId).changes;
       if (changed > 0) this.#db.prepare('DELETE FROM batch_lines WHERE batch_id = ?').run(batchId);
     });
@@ -301,7 +309,9 @@ export class BatchStore {
 
   /** Workers holding a lease on some batch. */
   leaseHolders(): string[] {
-    return (this.#db.prepare('SELECT DISTINCT lease_owner AS holder FROM batches WHERE lease_owner IS NOT NULL').all() as Array<{ holder: string }>).map((r) => r.holder);
+    return (this.#db.prepare('SELECT DISTINCT lease_owner AS holder FROM batches WHERE lease_owner IS NOT NULL').all() as Array<{ holder: string }>).map(
+      (r) => r.holder,
+    );
   }
 
   /** Drops every lease `holder` has (it is dead). */
@@ -317,31 +327,46 @@ export class BatchStore {
    */
   claim(worker: string, limit: number): ClaimedLine[] {
     const out: ClaimedLine[] = [];
-    this.#db.transaction(() => {
-      const batches = this.#db.prepare(`SELECT id, owner FROM batches WHERE status = 'in_progress' AND stop_reason IS NULL ORDER BY seq`).all() as Array<{ id: string; owner: string | null }>;
-      const pick = this.#db.prepare(`SELECT line_no, custom_id, request FROM batch_lines WHERE batch_id = ? AND state = 'pending' AND attempts < ? ORDER BY line_no LIMIT ?`);
-      const take = this.#db.prepare(`UPDATE batch_lines SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1 WHERE batch_id = ? AND line_no = ? AND state = 'pending'`);
-      const now = this.#now();
-      for (const b of batches) {
-        if (out.length >= limit) break;
-        const rows = pick.all(b.id, MAX_LINE_ATTEMPTS, limit - out.length) as Array<{ line_no: number; custom_id: string; request: string }>;
-        for (const r of rows) {
-          take.run(worker, now, b.id, r.line_no);
-          out.push({ batchId: b.id, lineNo: r.line_no, customId: r.custom_id, request: r.request, owner: b.owner });
+    this.#db
+      .transaction(() => {
+        const batches = this.#db.prepare(`SELECT id, owner FROM batches WHERE status = 'in_progress' AND stop_reason IS NULL ORDER BY seq`).all() as Array<{
+          id: string;
+          owner: string | null;
+        }>;
+        const pick = this.#db.prepare(
+          `SELECT line_no, custom_id, request FROM batch_lines WHERE batch_id = ? AND state = 'pending' AND attempts < ? ORDER BY line_no LIMIT ?`,
+        );
+        const take = this.#db.prepare(
+          `UPDATE batch_lines SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1 WHERE batch_id = ? AND line_no = ? AND state = 'pending'`,
+        );
+        const now = this.#now();
+        for (const b of batches) {
+          if (out.length >= limit) break;
+          const rows = pick.all(b.id, MAX_LINE_ATTEMPTS, limit - out.length) as Array<{ line_no: number; custom_id: string; request: string }>;
+          for (const r of rows) {
+            take.run(worker, now, b.id, r.line_no);
+            out.push({ batchId: b.id, lineNo: r.line_no, customId: r.custom_id, request: r.request, owner: b.owner });
+          }
         }
-      }
-    }).immediate();
+      })
+      .immediate();
     return out;
   }
 
   /** Fails pending lines that were started `MAX_LINE_ATTEMPTS` times without finishing. */
   failPoisonedLines(): number {
     const rows = this.#db
-      .prepare(`SELECT l.batch_id, l.line_no, l.custom_id FROM batch_lines l JOIN batches b ON b.id = l.batch_id WHERE b.status = 'in_progress' AND l.state = 'pending' AND l.attempts >= ?`)
+      .prepare(
+        `SELECT l.batch_id, l.line_no, l.custom_id FROM batch_lines l JOIN batches b ON b.id = l.batch_id WHERE b.status = 'in_progress' AND l.state = 'pending' AND l.attempts >= ?`,
+      )
       .all(MAX_LINE_ATTEMPTS) as Array<{ batch_id: string; line_no: number; custom_id: string }>;
     let n = 0;
     for (const r of rows) {
-      const line = errorLine(r.custom_id, 'line_failed_repeatedly', `The worker running this request stopped ${MAX_LINE_ATTEMPTS} times before it finished; it was not tried again.`);
+      const line = errorLine(
+        r.custom_id,
+        'line_failed_repeatedly',
+        `The worker running this request stopped ${MAX_LINE_ATTEMPTS} times before it finished; it was not tried again.`,
+      );
       if (this.commit(r.batch_id, r.line_no, { state: 'failed', line })) n++;
     }
     return n;
@@ -355,7 +380,9 @@ export class BatchStore {
   commit(batchId: string, lineNo: number, result: LineResult): boolean {
     const changed = this.#store.durable(() => {
       const n = this.#db
-        .prepare(`UPDATE batch_lines SET state = ?, result = ?, request = NULL, claimed_by = NULL, finished_at = ? WHERE batch_id = ? AND line_no = ? AND state IN ('pending','running')`)
+        .prepare(
+          `UPDATE batch_lines SET state = ?, result = ?, request = NULL, claimed_by = NULL, finished_at = ? WHERE batch_id = ? AND line_no = ? AND state IN ('pending','running')`,
+        )
         .run(result.state, result.line, this.#sec(), batchId, lineNo).changes;
       if (n > 0) {
         this.#db.prepare(`UPDATE batches SET ${result.state === 'done' ? 'completed = completed + 1' : 'failed = failed + 1'} WHERE id = ?`).run(batchId);
@@ -367,7 +394,11 @@ export class BatchStore {
 
   /** Puts a running line back to pending (its run was interrupted on purpose, e.g. at shutdown). */
   release(batchId: string, lineNo: number, worker: string): void {
-    this.#db.prepare(`UPDATE batch_lines SET state = 'pending', claimed_by = NULL, claimed_at = NULL, attempts = MAX(0, attempts - 1) WHERE batch_id = ? AND line_no = ? AND state = 'running' AND claimed_by = ?`).run(batchId, lineNo, worker);
+    this.#db
+      .prepare(
+        `UPDATE batch_lines SET state = 'pending', claimed_by = NULL, claimed_at = NULL, attempts = MAX(0, attempts - 1) WHERE batch_id = ? AND line_no = ? AND state = 'running' AND claimed_by = ?`,
+      )
+      .run(batchId, lineNo, worker);
   }
 
   /** Marks `worker`'s running lines as still alive. */
@@ -377,7 +408,12 @@ export class BatchStore {
 
   /** Who holds running lines, and when each last showed life (ms). */
   runningClaimers(): Array<{ worker: string; lastSeen: number }> {
-    return (this.#db.prepare(`SELECT claimed_by AS worker, MAX(claimed_at) AS lastSeen FROM batch_lines WHERE state = 'running' GROUP BY claimed_by`).all() as Array<{ worker: string; lastSeen: number }>).filter((r) => r.worker !== null);
+    return (
+      this.#db.prepare(`SELECT claimed_by AS worker, MAX(claimed_at) AS lastSeen FROM batch_lines WHERE state = 'running' GROUP BY claimed_by`).all() as Array<{
+        worker: string;
+        lastSeen: number;
+      }>
+    ).filter((r) => r.worker !== null);
   }
 
   /**
@@ -386,7 +422,9 @@ export class BatchStore {
    * how many lines went back.
    */
   releaseWorker(worker: string): number {
-    const n = this.#db.prepare(`UPDATE batch_lines SET state = 'pending', claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ? AND state = 'running'`).run(worker).changes;
+    const n = this.#db
+      .prepare(`UPDATE batch_lines SET state = 'pending', claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ? AND state = 'running'`)
+      .run(worker).changes;
     if (n > 0) this.failPoisonedLines();
     return n;
   }
@@ -394,7 +432,10 @@ export class BatchStore {
   /** How many lines of the batch are in each state. */
   lineCounts(batchId: string): LineCounts {
     const counts: LineCounts = { pending: 0, running: 0, done: 0, failed: 0, skipped: 0 };
-    for (const r of this.#db.prepare('SELECT state, COUNT(*) AS n FROM batch_lines WHERE batch_id = ? GROUP BY state').all(batchId) as Array<{ state: keyof LineCounts; n: number }>) {
+    for (const r of this.#db.prepare('SELECT state, COUNT(*) AS n FROM batch_lines WHERE batch_id = ? GROUP BY state').all(batchId) as Array<{
+      state: keyof LineCounts;
+      n: number;
+    }>) {
       counts[r.state] = r.n;
     }
     return counts;
@@ -407,7 +448,13 @@ export class BatchStore {
 
   /** Pending lines after `afterLine`, in order (for enqueueing on Redis). */
   pendingLines(batchId: string, afterLine: number, limit: number): Array<{ lineNo: number; customId: string; request: string }> {
-    return (this.#db.prepare(`SELECT line_no, custom_id, request FROM batch_lines WHERE batch_id = ? AND state IN ('pending','running') AND line_no > ? ORDER BY line_no LIMIT ?`).all(batchId, afterLine, limit) as Array<{ line_no: number; custom_id: string; request: string }>).map((r) => ({
+    return (
+      this.#db
+        .prepare(
+          `SELECT line_no, custom_id, request FROM batch_lines WHERE batch_id = ? AND state IN ('pending','running') AND line_no > ? ORDER BY line_no LIMIT ?`,
+        )
+        .all(batchId, afterLine, limit) as Array<{ line_no: number; custom_id: string; request: string }>
+    ).map((r) => ({
       lineNo: r.line_no,
       customId: r.custom_id,
       request: r.request,
@@ -431,7 +478,9 @@ export class BatchStore {
     const changed = this.#store.durable(
       () =>
         this.#db
-          .prepare(`UPDATE batches SET status = 'finalizing', stop_reason = 'expired', finalizing_at = ? WHERE id = ? AND status IN ('in_progress','validating')`)
+          .prepare(
+            `UPDATE batches SET status = 'finalizing', stop_reason = 'expired', finalizing_at = ? WHERE id = ? AND status IN ('in_progress','validating')`,
+          )
           .run(this.#sec(), batchId).changes,
     );
     if (changed > 0) this.nudge();
@@ -443,7 +492,8 @@ export class BatchStore {
     return (
       this.#store.durable(() => {
         if (this.hasUnfinished(batchId)) return 0;
-        return this.#db.prepare(`UPDATE batches SET status = 'finalizing', finalizing_at = ? WHERE id = ? AND status = 'in_progress'`).run(this.#sec(), batchId).changes;
+        return this.#db.prepare(`UPDATE batches SET status = 'finalizing', finalizing_at = ? WHERE id = ? AND status = 'in_progress'`).run(this.#sec(), batchId)
+          .changes;
       }) > 0
     );
   }
@@ -459,13 +509,18 @@ export class BatchStore {
         | { stop_reason: string | null; reserved_output_id: string | null; reserved_error_id: string | null }
         | undefined;
       if (!row) throw new Error(`no batch ${batchId}`);
-      const left = this.#db.prepare(`SELECT line_no, custom_id FROM batch_lines WHERE batch_id = ? AND state IN ('pending','running')`).all(batchId) as Array<{ line_no: number; custom_id: string }>;
+      const left = this.#db.prepare(`SELECT line_no, custom_id FROM batch_lines WHERE batch_id = ? AND state IN ('pending','running')`).all(batchId) as Array<{
+        line_no: number;
+        custom_id: string;
+      }>;
       if (left.length > 0) {
         const [code, message] =
           row.stop_reason === 'expired'
             ? ['batch_expired', 'This request could not be executed before the completion window expired.']
             : ['batch_cancelled', 'This request could not be executed because the batch was cancelled.'];
-        const skip = this.#db.prepare(`UPDATE batch_lines SET state = 'skipped', result = ?, request = NULL, claimed_by = NULL WHERE batch_id = ? AND line_no = ? AND state IN ('pending','running')`);
+        const skip = this.#db.prepare(
+          `UPDATE batch_lines SET state = 'skipped', result = ?, request = NULL, claimed_by = NULL WHERE batch_id = ? AND line_no = ? AND state IN ('pending','running')`,
+        );
         for (const l of left) skip.run(errorLine(l.custom_id, code, message), batchId, l.line_no);
       }
       const outputId = row.reserved_output_id ?? newFileId();
@@ -479,7 +534,9 @@ export class BatchStore {
   resultPage(batchId: string, states: ReadonlyArray<'done' | 'failed' | 'skipped'>, afterLine: number, limit: number): Array<{ lineNo: number; line: string }> {
     return (
       this.#db
-        .prepare(`SELECT line_no, result FROM batch_lines WHERE batch_id = ? AND state IN (${states.map(() => '?').join(',')}) AND line_no > ? ORDER BY line_no LIMIT ?`)
+        .prepare(
+          `SELECT line_no, result FROM batch_lines WHERE batch_id = ? AND state IN (${states.map(() => '?').join(',')}) AND line_no > ? ORDER BY line_no LIMIT ?`,
+        )
         .all(batchId, ...states, afterLine, limit) as Array<{ line_no: number; result: string }>
     ).map((r) => ({ lineNo: r.line_no, line: r.result }));
   }
@@ -490,10 +547,17 @@ export class BatchStore {
    */
   finish(batchId: string, files: { outputFileId: string | null; errorFileId: string | null }): BatchRecord | undefined {
     this.#store.durable(() => {
-      const row = this.#db.prepare('SELECT status, stop_reason FROM batches WHERE id = ?').get(batchId) as { status: string; stop_reason: string | null } | undefined;
+      const row = this.#db.prepare('SELECT status, stop_reason FROM batches WHERE id = ?').get(batchId) as
+        | { status: string; stop_reason: string | null }
+        | undefined;
       if (!row || !ACTIVE.includes(row.status as BatchStatus)) return;
       const now = this.#sec();
-      const [status, column] = row.stop_reason === 'cancelled' ? ['cancelled', 'cancelled_at'] : row.stop_reason === 'expired' ? ['expired', 'expired_at'] : ['completed', 'completed_at'];
+      const [status, column] =
+        row.stop_reason === 'cancelled'
+          ? ['cancelled', 'cancelled_at']
+          : row.stop_reason === 'expired'
+            ? ['expired', 'expired_at']
+            : ['completed', 'completed_at'];
       this.#db
         .prepare(`UPDATE batches SET status = ?, ${column} = ?, output_file_id = ?, error_file_id = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?`)
         .run(status, now, files.outputFileId, files.errorFileId, batchId);

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import pino from 'pino';
 import { hashApiKey } from '../store/context.js';
 import type { Store } from '../store/db.js';
@@ -14,7 +14,7 @@ const OWNER = hashApiKey('sk-coord');
 const log = pino({ level: 'silent' });
 
 function jsonl(lines: unknown[]): string {
-  return lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
+  return `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`;
 }
 
 describe('the batch coordinator', () => {
@@ -56,11 +56,17 @@ describe('the batch coordinator', () => {
   test('validates the input, and finalizes once the lines are committed, writing both files in line order', async () => {
     const b = await createBatch(jsonl([line('a'), 'oops', line('b')]));
     start();
-    const running = await until(() => batches.find(b.id)!, (x) => x.status === 'in_progress');
+    const running = await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'in_progress',
+    );
     assert.deepEqual(running.requestCounts, { total: 3, completed: 0, failed: 1 });
     for (const l of batches.claim('w', 10)) batches.commit(l.batchId, l.lineNo, { state: 'done', line: JSON.stringify({ custom_id: l.customId }) });
     batches.nudge();
-    const done = await until(() => batches.find(b.id)!, (x) => x.status === 'completed');
+    const done = await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'completed',
+    );
     const out = await new Response(store.files.openContent(done.outputFileId!, OWNER) as unknown as ReadableStream).text();
     assert.equal(out, '{"custom_id":"a"}\n{"custom_id":"b"}\n');
     const err = await new Response(store.files.openContent(done.errorFileId!, OWNER) as unknown as ReadableStream).text();
@@ -71,17 +77,29 @@ describe('the batch coordinator', () => {
   test('a finalize cut short after writing the output file finds it again instead of writing a second', async () => {
     const b = await createBatch(jsonl([line('a')]));
     start();
-    await until(() => batches.find(b.id)!, (x) => x.status === 'in_progress');
+    await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'in_progress',
+    );
     await coordinator!.stop();
     const [l] = batches.claim('w', 1);
     batches.commit(b.id, l!.lineNo, { state: 'done', line: '{"custom_id":"a"}' });
     // What a process killed mid-finalize leaves: finalizing, ids reserved, the output file written.
     assert.equal(batches.beginFinalizing(b.id), true);
     const { outputId } = batches.sealLines(b.id);
-    await store.files.create({ id: outputId, purpose: 'batch_output', filename: 'x', stream: Readable.from([Buffer.from('{"custom_id":"a"}\n')]), apiKeyHash: OWNER });
+    await store.files.create({
+      id: outputId,
+      purpose: 'batch_output',
+      filename: 'x',
+      stream: Readable.from([Buffer.from('{"custom_id":"a"}\n')]),
+      apiKeyHash: OWNER,
+    });
     fs.writeFileSync(`${store.files.contentPath(batches.sealLines(b.id).errorId)}.part`, 'debris');
     start('host/2/test');
-    const done = await until(() => batches.find(b.id)!, (x) => x.status === 'completed');
+    const done = await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'completed',
+    );
     assert.equal(done.outputFileId, outputId);
     assert.equal(done.errorFileId, null);
     assert.equal(store.files.list({ keyHash: OWNER, purpose: 'batch_output' }).data.length, 1);
@@ -90,29 +108,44 @@ describe('the batch coordinator', () => {
   test('takes back the lines of an earlier process that had this same pid (a restarted container)', async () => {
     const b = await createBatch(jsonl([line('a')]));
     start();
-    await until(() => batches.find(b.id)!, (x) => x.status === 'in_progress');
+    await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'in_progress',
+    );
     const previous = `${(await import('node:os')).hostname()}/${process.pid}/0ld0ld00`;
     assert.equal(batches.claim(previous, 1).length, 1);
     batches.nudge();
-    await until(() => batches.lineCounts(b.id), (c) => c.pending === 1 && c.running === 0);
+    await until(
+      () => batches.lineCounts(b.id),
+      (c) => c.pending === 1 && c.running === 0,
+    );
   });
 
-  test("takes back the lines of a worker whose process is gone, at once", async () => {
+  test('takes back the lines of a worker whose process is gone, at once', async () => {
     const b = await createBatch(jsonl([line('a'), line('b')]));
     start();
-    await until(() => batches.find(b.id)!, (x) => x.status === 'in_progress');
+    await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'in_progress',
+    );
     // A pid that cannot exist on this host.
     const dead = `${(await import('node:os')).hostname()}/999999999/dead`;
     assert.equal(batches.claim(dead, 2).length, 2);
     batches.nudge();
-    await until(() => batches.lineCounts(b.id), (c) => c.pending === 2 && c.running === 0);
+    await until(
+      () => batches.lineCounts(b.id),
+      (c) => c.pending === 2 && c.running === 0,
+    );
   });
 
   test('fails a batch whose input file was deleted before it was read', async () => {
     const b = await createBatch(jsonl([line('a')]));
     await store.files.delete(b.inputFileId, OWNER);
     start();
-    const failed = await until(() => batches.find(b.id)!, (x) => x.status === 'failed');
+    const failed = await until(
+      () => batches.find(b.id)!,
+      (x) => x.status === 'failed',
+    );
     assert.equal(failed.errors![0]!.code, 'file_not_found');
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { FastifyBaseLogger } from 'fastify';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Store } from '../store/db.js';
 import type { BatchStore } from './batch-store.js';
 import { readInputFile } from './input.js';
@@ -176,7 +176,9 @@ export class Coordinator {
     const { batches, store } = this.#o;
     const input = store.files.openContent(batch.inputFileId, batch.owner);
     if (!input) {
-      batches.failValidation(batch.id, [{ code: 'file_not_found', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id', line: null }]);
+      batches.failValidation(batch.id, [
+        { code: 'file_not_found', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id', line: null },
+      ]);
       return;
     }
     const summary = await readInputFile(input, batch.endpoint, async (lines) => {
@@ -215,7 +217,14 @@ export class Coordinator {
           yield Buffer.from(page.map((p) => `${p.line}\n`).join(''), 'utf8');
         }
       };
-      await store.files.create({ id, purpose: 'batch_output', filename: `${batch.id}_${suffix}.jsonl`, stream: pages(), apiKeyHash: batch.owner, maxBytes: NO_LIMIT });
+      await store.files.create({
+        id,
+        purpose: 'batch_output',
+        filename: `${batch.id}_${suffix}.jsonl`,
+        stream: pages(),
+        apiKeyHash: batch.owner,
+        maxBytes: NO_LIMIT,
+      });
       return id;
     };
     const outputFileId = counts.done > 0 ? await write(outputId, ['done'], 'output') : null;

@@ -1,7 +1,7 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify from 'fastify';
+import { describe, test } from 'node:test';
 import multipart from '@fastify/multipart';
+import Fastify from 'fastify';
 import { Limiter } from '../runtime/limiter.js';
 import { hashApiKey } from '../store/context.js';
 import { completeWavHeader, createLineRunner } from './execute.js';
@@ -38,13 +38,20 @@ describe('running a batch line through the live app', () => {
     app.addHook('onRequest', async (req, reply) => {
       reply.header('x-request-id', req.id);
     });
-    app.post('/v1/chat/completions', async (req, reply) => ((req.body as { fail?: boolean }).fail ? reply.status(400).send({ error: { message: 'no', type: 'invalid_request_error', param: 'x', code: 'invalid_value' } }) : { id: 'chatcmpl-1' }));
+    app.post('/v1/chat/completions', async (req, reply) =>
+      (req.body as { fail?: boolean }).fail
+        ? reply.status(400).send({ error: { message: 'no', type: 'invalid_request_error', param: 'x', code: 'invalid_value' } })
+        : { id: 'chatcmpl-1' },
+    );
     const run = createLineRunner(app, []);
     const ok = await run({ customId: 'a', request: request('/v1/chat/completions', {}), owner: null });
     assert.equal(ok.state, 'done');
     const parsed = JSON.parse(ok.line);
     assert.match(parsed.id, /^batch_req_[0-9a-f]{32}$/);
-    assert.deepEqual({ ...parsed, id: undefined }, { id: undefined, custom_id: 'a', response: { status_code: 200, request_id: 'req_abc', body: { id: 'chatcmpl-1' } }, error: null });
+    assert.deepEqual(
+      { ...parsed, id: undefined },
+      { id: undefined, custom_id: 'a', response: { status_code: 200, request_id: 'req_abc', body: { id: 'chatcmpl-1' } }, error: null },
+    );
     const bad = await run({ customId: 'b', request: request('/v1/chat/completions', { fail: true }), owner: null });
     assert.equal(bad.state, 'failed');
     assert.equal(JSON.parse(bad.line).response.status_code, 400);
@@ -77,13 +84,22 @@ describe('running a batch line through the live app', () => {
     const run = createLineRunner(app, []);
     const speech = JSON.parse((await run({ customId: 's', request: request('/v1/audio/speech', { response_format: 'mp3' }), owner: null })).line);
     assert.deepEqual(speech.response.body, { audio: 'AQID', format: 'mp3', content_type: 'audio/mpeg' });
-    const body = { model: 'whisper-1', file: Buffer.from([9, 8]).toString('base64'), filename: 'a.wav', language: 'en', temperature: 0.2, timestamp_granularities: ['word', 'segment'] };
+    const body = {
+      model: 'whisper-1',
+      file: Buffer.from([9, 8]).toString('base64'),
+      filename: 'a.wav',
+      language: 'en',
+      temperature: 0.2,
+      timestamp_granularities: ['word', 'segment'],
+    };
     const t = JSON.parse((await run({ customId: 't', request: request('/v1/audio/transcriptions', body), owner: null })).line);
     assert.deepEqual(t.response.body, {
       fields: { model: ['whisper-1'], language: ['en'], temperature: ['0.2'], 'timestamp_granularities[]': ['word', 'segment'] },
       file: { name: 'a.wav', bytes: [9, 8] },
     });
-    const text = JSON.parse((await run({ customId: 'x', request: request('/v1/audio/transcriptions', { ...body, response_format: 'text' }), owner: null })).line);
+    const text = JSON.parse(
+      (await run({ customId: 'x', request: request('/v1/audio/transcriptions', { ...body, response_format: 'text' }), owner: null })).line,
+    );
     assert.equal(text.response.body, 'hello\n', 'a text answer is a JSON string');
     const wrong = JSON.parse((await run({ customId: 'y', request: request('/v1/audio/transcriptions', { model: 'm', file: 12 }), owner: null })).line);
     assert.equal(wrong.response.status_code, 400);

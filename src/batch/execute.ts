@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ApiError } from '../errors.js';
-import { hashApiKey } from '../store/context.js';
 import { BATCH_PRIORITY, withPriority } from '../runtime/limiter.js';
+import { hashApiKey } from '../store/context.js';
 import { errorLine, newBatchRequestId } from './batch-store.js';
 import type { LineResult } from './types.js';
 
@@ -73,7 +73,8 @@ export function completeWavHeader(wav: Buffer): Buffer {
 function multipartFrom(body: Record<string, unknown>): { payload: Buffer; contentType: string } | ApiError {
   const boundary = `----parley${crypto.randomBytes(12).toString('hex')}`;
   const parts: Buffer[] = [];
-  const field = (name: string, value: string) => parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'utf8'));
+  const field = (name: string, value: string) =>
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'utf8'));
   for (const [key, value] of Object.entries(body)) {
     if (key === 'file' || key === 'filename' || value === undefined || value === null) continue;
     if (Array.isArray(value)) {
@@ -86,9 +87,15 @@ function multipartFrom(body: Record<string, unknown>): { payload: Buffer; conten
     }
   }
   if (body.file !== undefined && body.file !== null) {
-    if (typeof body.file !== 'string') return ApiError.invalidRequest('file', "Invalid type for 'file': expected the audio as a base64 string.", 'invalid_type');
+    if (typeof body.file !== 'string')
+      return ApiError.invalidRequest('file', "Invalid type for 'file': expected the audio as a base64 string.", 'invalid_type');
     const filename = typeof body.filename === 'string' && body.filename.length > 0 ? body.filename.replace(/["\r\n]/g, '_') : 'audio';
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`, 'utf8'));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        'utf8',
+      ),
+    );
     parts.push(Buffer.from(body.file, 'base64'));
     parts.push(Buffer.from('\r\n', 'utf8'));
   }
@@ -109,7 +116,11 @@ export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[
       if (keyByHash.size > 0) {
         const key = line.owner === null ? undefined : keyByHash.get(line.owner);
         if (key === undefined) {
-          return { state: 'failed', statusCode: null, line: errorLine(line.customId, 'invalid_api_key', 'The API key that created this batch is no longer accepted by this server.') };
+          return {
+            state: 'failed',
+            statusCode: null,
+            line: errorLine(line.customId, 'invalid_api_key', 'The API key that created this batch is no longer accepted by this server.'),
+          };
         }
         headers = { authorization: `Bearer ${key}` };
       }
@@ -117,7 +128,12 @@ export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[
       let payload: string | Buffer;
       if (url === '/v1/audio/transcriptions' || url === '/v1/audio/translations') {
         const form = multipartFrom(body);
-        if (form instanceof ApiError) return { state: 'failed', statusCode: form.status, line: outputLine(line.customId, form.status, `req_${crypto.randomBytes(16).toString('hex')}`, JSON.stringify(form.toWire())) };
+        if (form instanceof ApiError)
+          return {
+            state: 'failed',
+            statusCode: form.status,
+            line: outputLine(line.customId, form.status, `req_${crypto.randomBytes(16).toString('hex')}`, JSON.stringify(form.toWire())),
+          };
         payload = form.payload;
         headers['content-type'] = form.contentType;
       } else {

@@ -1,11 +1,12 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { describe, test } from 'node:test';
 import type { NewLine } from './batch-store.js';
 import { normalizeUrl, readInputFile, validateLine } from './input.js';
 import { MAX_BATCH_LINES } from './types.js';
 
-const good = (id: string, extra: Record<string, unknown> = {}) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] }, ...extra });
+const good = (id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] }, ...extra });
 
 async function read(text: string | string[], endpoint: '/v1/chat/completions' | '/v1/audio/speech' = '/v1/chat/completions') {
   const stored: NewLine[] = [];
@@ -64,15 +65,28 @@ describe('batch input validation, line by line', () => {
     const { summary, stored } = await read(`\uFEFF${good('a')}\r\n\r\n${good('b')}\r\nnot json\n\n`);
     assert.equal(summary.total, 3);
     assert.equal(summary.invalid, 1);
-    assert.deepEqual(stored.map((l) => [l.lineNo, l.customId, l.state]), [[1, 'a', 'pending'], [3, 'b', 'pending'], [4, null, 'failed']]);
-    assert.deepEqual(summary.errors.map((e) => e.line), [4]);
+    assert.deepEqual(
+      stored.map((l) => [l.lineNo, l.customId, l.state]),
+      [
+        [1, 'a', 'pending'],
+        [3, 'b', 'pending'],
+        [4, null, 'failed'],
+      ],
+    );
+    assert.deepEqual(
+      summary.errors.map((e) => e.line),
+      [4],
+    );
     assert.equal(summary.fatal, undefined);
   });
 
   test('reads lines split across chunks', async () => {
     const text = `${good('a')}\n${good('b')}\n`;
     const { stored } = await read([text.slice(0, 10), text.slice(10, 50), text.slice(50)]);
-    assert.deepEqual(stored.map((l) => l.customId), ['a', 'b']);
+    assert.deepEqual(
+      stored.map((l) => l.customId),
+      ['a', 'b'],
+    );
   });
 
   test('fails the whole file when it has no request, no valid request, or too many', async () => {

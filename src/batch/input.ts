@@ -1,7 +1,7 @@
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { errorLine, type NewLine } from './batch-store.js';
-import { MAX_BATCH_LINES, type BatchEndpoint, type BatchError } from './types.js';
+import { type BatchEndpoint, type BatchError, MAX_BATCH_LINES } from './types.js';
 
 /**
  * Reads a batch input file (JSONL) line by line. Each non-blank line must be
@@ -55,20 +55,32 @@ export function validateLine(text: string, lineNo: number, endpoint: BatchEndpoi
   } catch {
     return fail('invalid_json_line', 'This line is not valid JSON.', null);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('invalid_request', `Expected a JSON object, but got ${describe(parsed)}.`, null);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return fail('invalid_request', `Expected a JSON object, but got ${describe(parsed)}.`, null);
   const o = parsed as Record<string, unknown>;
   const customId = typeof o.custom_id === 'string' ? o.custom_id : null;
   if (o.custom_id === undefined || o.custom_id === null) return fail('missing_required_parameter', "Missing required parameter: 'custom_id'.", 'custom_id');
-  if (customId === null || customId.length === 0 || customId.length > 512) return fail('invalid_value', "'custom_id' must be a string of 1 to 512 characters.", 'custom_id');
-  if (seen.has(customId)) return fail('duplicate_custom_id', `The custom_id '${customId}' is used by an earlier line; each request needs its own.`, 'custom_id', customId);
+  if (customId === null || customId.length === 0 || customId.length > 512)
+    return fail('invalid_value', "'custom_id' must be a string of 1 to 512 characters.", 'custom_id');
+  if (seen.has(customId))
+    return fail('duplicate_custom_id', `The custom_id '${customId}' is used by an earlier line; each request needs its own.`, 'custom_id', customId);
   seen.add(customId);
-  if (o.method !== 'POST') return fail('invalid_value', `Invalid value for 'method': ${JSON.stringify(o.method ?? null)}. Only 'POST' is supported.`, 'method', customId);
+  if (o.method !== 'POST')
+    return fail('invalid_value', `Invalid value for 'method': ${JSON.stringify(o.method ?? null)}. Only 'POST' is supported.`, 'method', customId);
   if (typeof o.url !== 'string') return fail('missing_required_parameter', "Missing required parameter: 'url'.", 'url', customId);
   if (normalizeUrl(o.url) !== endpoint) return fail('mismatched_url', `The url '${o.url}' does not match the batch's endpoint '${endpoint}'.`, 'url', customId);
-  if (o.body === null || typeof o.body !== 'object' || Array.isArray(o.body)) return fail('invalid_value', `'body' must be a JSON object, but got ${describe(o.body)}.`, 'body', customId);
+  if (o.body === null || typeof o.body !== 'object' || Array.isArray(o.body))
+    return fail('invalid_value', `'body' must be a JSON object, but got ${describe(o.body)}.`, 'body', customId);
   const body = o.body as Record<string, unknown>;
-  if (body.stream === true) return fail('unsupported_value', "Streaming ('stream': true) is not supported in a batch: each answer is one JSON body.", 'body.stream', customId);
-  if (endpoint === '/v1/audio/speech' && body.stream_format === 'sse') return fail('unsupported_value', "'stream_format': 'sse' is not supported in a batch: the audio is returned base64 in the body.", 'body.stream_format', customId);
+  if (body.stream === true)
+    return fail('unsupported_value', "Streaming ('stream': true) is not supported in a batch: each answer is one JSON body.", 'body.stream', customId);
+  if (endpoint === '/v1/audio/speech' && body.stream_format === 'sse')
+    return fail(
+      'unsupported_value',
+      "'stream_format': 'sse' is not supported in a batch: the audio is returned base64 in the body.",
+      'body.stream_format',
+      customId,
+    );
   return { line: { lineNo, customId, state: 'pending', request: JSON.stringify({ url: endpoint, body }), result: null } };
 }
 
@@ -90,7 +102,12 @@ export async function readInputFile(input: Readable, endpoint: BatchEndpoint, st
       if (text.trim().length === 0) continue;
       summary.total++;
       if (summary.total > MAX_BATCH_LINES) {
-        summary.fatal = { code: 'too_many_requests', message: `The input file has more than ${MAX_BATCH_LINES} requests, the most a batch can hold. Split it into several batches.`, param: null, line: lineNo };
+        summary.fatal = {
+          code: 'too_many_requests',
+          message: `The input file has more than ${MAX_BATCH_LINES} requests, the most a batch can hold. Split it into several batches.`,
+          param: null,
+          line: lineNo,
+        };
         return summary;
       }
       const { line, error } = validateLine(text, lineNo, endpoint, seen);
@@ -112,6 +129,7 @@ export async function readInputFile(input: Readable, endpoint: BatchEndpoint, st
   }
   if (group.length > 0) await store(group);
   if (summary.total === 0) summary.fatal = { code: 'empty_file', message: 'The input file has no requests.', param: null, line: null };
-  else if (summary.invalid === summary.total) summary.fatal = { code: 'no_valid_requests', message: 'No line of the input file is a valid request; see the other errors.', param: null, line: null };
+  else if (summary.invalid === summary.total)
+    summary.fatal = { code: 'no_valid_requests', message: 'No line of the input file is a valid request; see the other errors.', param: null, line: null };
   return summary;
 }

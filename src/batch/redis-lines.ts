@@ -1,6 +1,6 @@
-import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { type Job, Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
+import { Redis } from 'ioredis';
 import type { BatchStore } from './batch-store.js';
 import type { LineTransport } from './coordinator.js';
 import type { LineRunner } from './execute.js';
@@ -185,7 +185,14 @@ export class RedisTransport implements LineTransport {
         if (committed && !batches.hasUnfinished(batchId)) batches.nudge();
         return committed;
       },
-      { connection: this.#conn, prefix: PREFIX, concurrency: 4, lockDuration: this.#o.lockMs ?? 30_000, stalledInterval: this.#o.stalledMs ?? 10_000, maxStalledCount: 1_000_000 },
+      {
+        connection: this.#conn,
+        prefix: PREFIX,
+        concurrency: 4,
+        lockDuration: this.#o.lockMs ?? 30_000,
+        stalledInterval: this.#o.stalledMs ?? 10_000,
+        maxStalledCount: 1_000_000,
+      },
     );
     this.#results.on('error', (e) => this.#o.log.warn({ err: e }, 'batch results worker error'));
   }

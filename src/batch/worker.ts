@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../http/services.js';
 import { Coordinator, type LineTransport } from './coordinator.js';
 import { createLineRunner } from './execute.js';
-import { RedisLineExecutor, RedisTransport, type RedisTiming } from './redis-lines.js';
-import { SqliteLineExecutor, sqliteTransport, type LineObserver } from './sqlite-lines.js';
+import { RedisLineExecutor, type RedisTiming, RedisTransport } from './redis-lines.js';
+import { type LineObserver, SqliteLineExecutor, sqliteTransport } from './sqlite-lines.js';
 import { newWorkerId, retireWorkerId } from './workers.js';
 
 /** Tuning of `startBatchWorker`; the defaults suit production, tests shorten the timings. */
@@ -67,7 +67,14 @@ export async function startBatchWorker(app: FastifyInstance, runtime: { services
 
   if (coordinate) {
     if (queueUrl) {
-      redisTransport = new RedisTransport({ url: queueUrl, batches, log, lockMs: options.lockMs, stalledMs: options.stalledMs, reconcileMs: options.reconcileMs });
+      redisTransport = new RedisTransport({
+        url: queueUrl,
+        batches,
+        log,
+        lockMs: options.lockMs,
+        stalledMs: options.stalledMs,
+        reconcileMs: options.reconcileMs,
+      });
       redisTransport.open();
       transport = redisTransport;
     } else {
@@ -87,7 +94,15 @@ export async function startBatchWorker(app: FastifyInstance, runtime: { services
   }
   if (execute) {
     if (queueUrl) {
-      redisExecutor = new RedisLineExecutor({ url: queueUrl, runLine, concurrency, log, onLine: options.onLine, lockMs: options.lockMs, stalledMs: options.stalledMs });
+      redisExecutor = new RedisLineExecutor({
+        url: queueUrl,
+        runLine,
+        concurrency,
+        log,
+        onLine: options.onLine,
+        lockMs: options.lockMs,
+        stalledMs: options.stalledMs,
+      });
       redisExecutor.start();
     } else {
       sqliteExecutor = new SqliteLineExecutor({

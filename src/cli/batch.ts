@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import readline from 'node:readline';
 import { Command } from 'commander';
 import type { Config } from '../config/index.js';
 import { configFromProgram, reportFailure } from './main.js';
@@ -34,7 +34,12 @@ const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 /** The server to talk to: --url, else this machine's configured host and port. */
 function connection(config: Config, opts: { url?: string; key?: string }): Connection {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const host =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? '127.0.0.1'
+      : config.host.includes(':') && !config.host.startsWith('[')
+        ? `[${config.host}]`
+        : config.host;
   // PARLEY_API_KEY is what `parley chat --url` reads too; else the server's own first key.
   const key = opts.key ?? process.env.PARLEY_API_KEY ?? config.apiKeys[0];
   return { url: (opts.url ?? `http://${host}:${config.port}`).replace(/\/+$/, ''), key };
@@ -52,7 +57,9 @@ async function call<T>(conn: Connection, method: string, route: string, body?: u
   try {
     res = await fetch(`${conn.url}${route}`, { method, headers, body: payload });
   } catch (e) {
-    throw new Error(`cannot reach ${conn.url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message} (is \`parley serve\` running? pass --url)`);
+    throw new Error(
+      `cannot reach ${conn.url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message} (is \`parley serve\` running? pass --url)`,
+    );
   }
   if (!res.ok) {
     const text = await res.text();
@@ -138,8 +145,14 @@ function progress(stderr: NodeJS.WriteStream) {
       const payload = { status: b.status, etaH: eta(done, c.total), elapsed: formatDuration((Date.now() - started) / 1000) };
       if (stderr.isTTY) {
         if (!bar) {
-          const cliProgress = createRequire(import.meta.url)('cli-progress') as { SingleBar: new (o: Record<string, unknown>, p?: unknown) => SingleBar; Presets: Record<string, unknown> };
-          bar = new cliProgress.SingleBar({ stream: stderr, format: '{bar} {value}/{total} lines | {status} | ETA {etaH} | {elapsed}', hideCursor: true, barsize: 30, fps: 4 }, cliProgress.Presets['shades_classic']);
+          const cliProgress = createRequire(import.meta.url)('cli-progress') as {
+            SingleBar: new (o: Record<string, unknown>, p?: unknown) => SingleBar;
+            Presets: Record<string, unknown>;
+          };
+          bar = new cliProgress.SingleBar(
+            { stream: stderr, format: '{bar} {value}/{total} lines | {status} | ETA {etaH} | {elapsed}', hideCursor: true, barsize: 30, fps: 4 },
+            cliProgress.Presets.shades_classic,
+          );
           bar.start(Math.max(c.total, 1), done, payload);
         } else {
           bar.setTotal(Math.max(c.total, 1));
@@ -183,7 +196,10 @@ async function waitFor(conn: Connection, id: string, intervalMs: number): Promis
 /** `parley batch …` */
 export function batchCommand(program: Command): Command {
   const cmd = new Command('batch').description('submit and follow batches on a running server (/v1/files + /v1/batches)');
-  const common = (c: Command) => c.option('--url <url>', 'the server (default: http://<host>:<port> from the config)').option('--key <key>', 'API key (default: PARLEY_API_KEY, else the first of PARLEY_API_KEYS)');
+  const common = (c: Command) =>
+    c
+      .option('--url <url>', 'the server (default: http://<host>:<port> from the config)')
+      .option('--key <key>', 'API key (default: PARLEY_API_KEY, else the first of PARLEY_API_KEYS)');
   const conn = (opts: { url?: string; key?: string }) => connection(configFromProgram(program), opts);
 
   cmd.addCommand(
@@ -195,29 +211,37 @@ export function batchCommand(program: Command): Command {
       .option('--metadata <key=value...>', 'metadata pairs')
       .option('--wait', 'follow it with a progress bar until it ends')
       .option('--interval <ms>', 'poll period with --wait', '1000')
-      .action(async (file: string, opts: { url?: string; key?: string; endpoint?: string; window: string; metadata?: string[]; wait?: boolean; interval: string }) => {
-        try {
-          const c = conn(opts);
-          if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
-          const endpoint = opts.endpoint ?? (await firstUrl(file));
-          if (!endpoint) throw new Error(`cannot tell the endpoint from the first line of ${file}: pass --endpoint /v1/chat/completions (or /v1/audio/speech, /v1/audio/transcriptions)`);
-          const metadata = opts.metadata ? Object.fromEntries(opts.metadata.map((kv) => [kv.split('=')[0]!, kv.split('=').slice(1).join('=')])) : undefined;
-          const form = new FormData();
-          form.append('purpose', 'batch');
-          form.append('file', await fs.openAsBlob(file), path.basename(file));
-          const uploaded = await call<{ id: string; bytes: number }>(c, 'POST', '/v1/files', form);
-          process.stderr.write(`uploaded ${file} as ${uploaded.id} (${uploaded.bytes} bytes)\n`);
-          const batch = await call<WireBatch>(c, 'POST', '/v1/batches', { input_file_id: uploaded.id, endpoint, completion_window: opts.window, metadata });
-          process.stdout.write(`${batch.id}\n`);
-          if (!opts.wait) return;
-          const final = await waitFor(c, batch.id, Math.max(100, Number(opts.interval) || 1000));
-          process.stderr.write(`${summary(final)}\n`);
-          if (final.status === 'completed') process.stderr.write(`results: parley batch results ${final.id} > results.jsonl\n`);
-          else process.exitCode = 1;
-        } catch (e) {
-          reportFailure(e);
-        }
-      }),
+      .action(
+        async (
+          file: string,
+          opts: { url?: string; key?: string; endpoint?: string; window: string; metadata?: string[]; wait?: boolean; interval: string },
+        ) => {
+          try {
+            const c = conn(opts);
+            if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
+            const endpoint = opts.endpoint ?? (await firstUrl(file));
+            if (!endpoint)
+              throw new Error(
+                `cannot tell the endpoint from the first line of ${file}: pass --endpoint /v1/chat/completions (or /v1/audio/speech, /v1/audio/transcriptions)`,
+              );
+            const metadata = opts.metadata ? Object.fromEntries(opts.metadata.map((kv) => [kv.split('=')[0]!, kv.split('=').slice(1).join('=')])) : undefined;
+            const form = new FormData();
+            form.append('purpose', 'batch');
+            form.append('file', await fs.openAsBlob(file), path.basename(file));
+            const uploaded = await call<{ id: string; bytes: number }>(c, 'POST', '/v1/files', form);
+            process.stderr.write(`uploaded ${file} as ${uploaded.id} (${uploaded.bytes} bytes)\n`);
+            const batch = await call<WireBatch>(c, 'POST', '/v1/batches', { input_file_id: uploaded.id, endpoint, completion_window: opts.window, metadata });
+            process.stdout.write(`${batch.id}\n`);
+            if (!opts.wait) return;
+            const final = await waitFor(c, batch.id, Math.max(100, Number(opts.interval) || 1000));
+            process.stderr.write(`${summary(final)}\n`);
+            if (final.status === 'completed') process.stderr.write(`results: parley batch results ${final.id} > results.jsonl\n`);
+            else process.exitCode = 1;
+          } catch (e) {
+            reportFailure(e);
+          }
+        },
+      ),
   );
   cmd.addCommand(
     common(new Command('status'))
@@ -244,7 +268,9 @@ export function batchCommand(program: Command): Command {
           const page = await call<{ data: WireBatch[] }>(conn(opts), 'GET', `/v1/batches?limit=${encodeURIComponent(opts.limit)}`);
           for (const b of page.data) {
             const c = b.request_counts ?? { total: 0, completed: 0, failed: 0 };
-            process.stdout.write(`${b.id}  ${b.status.padEnd(11)} ${String(c.completed + c.failed).padStart(6)}/${c.total}  ${new Date(b.created_at * 1000).toISOString()}  ${b.endpoint}\n`);
+            process.stdout.write(
+              `${b.id}  ${b.status.padEnd(11)} ${String(c.completed + c.failed).padStart(6)}/${c.total}  ${new Date(b.created_at * 1000).toISOString()}  ${b.endpoint}\n`,
+            );
           }
           if (page.data.length === 0) process.stderr.write('no batches\n');
         } catch (e) {
@@ -277,7 +303,11 @@ export function batchCommand(program: Command): Command {
           const b = await call<WireBatch>(c, 'GET', `/v1/batches/${id}`);
           const fileId = opts.errors ? b.error_file_id : b.output_file_id;
           if (!fileId) {
-            throw new Error(TERMINAL.has(b.status) ? `batch ${id} (${b.status}) has no ${opts.errors ? 'error' : 'output'} file` : `batch ${id} is ${b.status}: its files are written when it ends (parley batch status ${id} --wait)`);
+            throw new Error(
+              TERMINAL.has(b.status)
+                ? `batch ${id} (${b.status}) has no ${opts.errors ? 'error' : 'output'} file`
+                : `batch ${id} is ${b.status}: its files are written when it ends (parley batch status ${id} --wait)`,
+            );
           }
           const res = await call<Response>(c, 'GET', `/v1/files/${fileId}/content`);
           const out = opts.output ? fs.createWriteStream(opts.output) : process.stdout;

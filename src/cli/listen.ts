@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { decodeAudio } from '../audio/decode/index.js';
+import { snakeKeys } from '../http/wire.js';
 import { RECOGNITION_RATE, transcribeAudio } from '../pipeline/transcribe.js';
-import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type TranscriptFormat } from '../pipeline/transcript-format.js';
+import { TRANSCRIPT_FORMATS, type TranscriptFormat, toSrt, toVerboseJson, toVtt } from '../pipeline/transcript-format.js';
 import { understandAudio } from '../pipeline/understand.js';
 import { createRuntime } from '../runtime/host.js';
-import { snakeKeys } from '../http/wire.js';
 import { configFromProgram, reportFailure } from './main.js';
 
 const MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -21,19 +21,35 @@ export function transcribeCommand(program: Command): Command {
     .option('-e, --engine <engine>', 'ASR engine: auto, whisper, pocketsphinx (default: config)')
     .action(async (file: string, opts: { format: string; language?: string; translate?: boolean; engine?: string }) => {
       try {
-        if (!(TRANSCRIPT_FORMATS as readonly string[]).includes(opts.format)) throw new Error(`unknown format '${opts.format}': use one of ${TRANSCRIPT_FORMATS.join(', ')}`);
+        if (!(TRANSCRIPT_FORMATS as readonly string[]).includes(opts.format))
+          throw new Error(`unknown format '${opts.format}': use one of ${TRANSCRIPT_FORMATS.join(', ')}`);
         const config = configFromProgram(program);
         if (opts.engine) config.asr.engine = opts.engine as typeof config.asr.engine;
         const runtime = await createRuntime(config);
         try {
-          const pcm = await decodeAudio(fs.readFileSync(file), { param: 'file', format: file.split('.').pop(), maxBytes: MAX_FILE_BYTES, maxRate: RECOGNITION_RATE });
+          const pcm = await decodeAudio(fs.readFileSync(file), {
+            param: 'file',
+            format: file.split('.').pop(),
+            maxBytes: MAX_FILE_BYTES,
+            maxRate: RECOGNITION_RATE,
+          });
           const s = runtime.services;
           const [asr, vad] = await Promise.all([s.asr(), s.vad()]);
           const task = opts.translate ? 'translate' : 'transcribe';
-          const t = await transcribeAudio({ asr, vad, run: (job, signal) => s.limiter.run(job, { signal }) }, pcm, { language: opts.language, task, wordTimestamps: asr.capabilities.wordTimestamps });
+          const t = await transcribeAudio({ asr, vad, run: (job, signal) => s.limiter.run(job, { signal }) }, pcm, {
+            language: opts.language,
+            task,
+            wordTimestamps: asr.capabilities.wordTimestamps,
+          });
           const format = opts.format as TranscriptFormat;
           const out =
-            format === 'srt' ? toSrt(t) : format === 'vtt' ? toVtt(t) : format === 'text' ? `${t.text}\n` : `${JSON.stringify(format === 'json' ? { text: t.text } : toVerboseJson(t, task, new Set(['segment', 'word'])), null, 2)}\n`;
+            format === 'srt'
+              ? toSrt(t)
+              : format === 'vtt'
+                ? toVtt(t)
+                : format === 'text'
+                  ? `${t.text}\n`
+                  : `${JSON.stringify(format === 'json' ? { text: t.text } : toVerboseJson(t, task, new Set(['segment', 'word'])), null, 2)}\n`;
           process.stdout.write(out);
         } finally {
           await runtime.close();
@@ -55,12 +71,19 @@ export function analyzeCommand(program: Command): Command {
         const config = configFromProgram(program);
         const runtime = await createRuntime(config);
         try {
-          const pcm = await decodeAudio(fs.readFileSync(file), { param: 'file', format: file.split('.').pop(), maxBytes: MAX_FILE_BYTES, maxRate: RECOGNITION_RATE });
+          const pcm = await decodeAudio(fs.readFileSync(file), {
+            param: 'file',
+            format: file.split('.').pop(),
+            maxBytes: MAX_FILE_BYTES,
+            maxRate: RECOGNITION_RATE,
+          });
           const s = runtime.services;
           const [asr, vad, analyzer] = await Promise.all([s.asr(), s.vad(), s.analyzer()]);
           const u = await understandAudio({ asr, vad, analyzer, run: (job, signal) => s.limiter.run(job, { signal }) }, pcm, { language: opts.language });
           const { arousalTerms: _t, ...analysis } = u.analysis;
-          process.stdout.write(`${JSON.stringify({ text: u.transcript.text, language: u.transcript.language, duration: u.transcript.durationSec, analysis: snakeKeys(analysis), description: u.description }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ text: u.transcript.text, language: u.transcript.language, duration: u.transcript.durationSec, analysis: snakeKeys(analysis), description: u.description }, null, 2)}\n`,
+          );
         } finally {
           await runtime.close();
         }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { ApiError } from '../errors.js';
 import { ModelCache, type ModelCacheOptions, type ModelStatus } from '../store/model-cache/cache.js';
-import { entrySize, type CatalogueEntry } from '../store/model-cache/catalogue.js';
+import { type CatalogueEntry, entrySize } from '../store/model-cache/catalogue.js';
 
 /** What the models commands need from the config. */
 export interface ModelsCommandOptions {
@@ -82,9 +82,7 @@ export function modelsCommand(getOptions: () => Promise<ModelsCommandOptions>, i
         const entry = cache.entries().find((e) => e.name === name);
         const size = entry ? entrySize(entry) : null;
         if (entry) {
-          stderr.write(
-            `Pulling ${name} (${size === null ? 'size unknown' : formatBytes(size)}, ${plural(entry.files.length, 'file')}) into ${cache.dir}\n`,
-          );
+          stderr.write(`Pulling ${name} (${size === null ? 'size unknown' : formatBytes(size)}, ${plural(entry.files.length, 'file')}) into ${cache.dir}\n`);
         }
         const reporter = stderr.isTTY ? ttyReporter(stderr) : lineReporter(stderr, name);
         const abort = new AbortController();
@@ -93,7 +91,10 @@ export function modelsCommand(getOptions: () => Promise<ModelsCommandOptions>, i
         try {
           const result = await cache.pull(name, { signal: abort.signal, onProgress: reporter.update });
           reporter.stop();
-          const fetched = result.downloaded.length > 0 ? `downloaded ${plural(result.downloaded.length, 'file')} (${formatBytes(result.transferred)})` : 'nothing to download';
+          const fetched =
+            result.downloaded.length > 0
+              ? `downloaded ${plural(result.downloaded.length, 'file')} (${formatBytes(result.transferred)})`
+              : 'nothing to download';
           const kept = result.skipped.length > 0 ? `, ${result.skipped.length} already present and verified` : '';
           stderr.write(`${name} is ready: ${fetched}${kept}.\n`);
           stdout.write(`${result.path}\n`);
@@ -143,12 +144,7 @@ async function run(stderr: NodeJS.WritableStream, action: () => Promise<void>): 
 
 function renderTable(rows: ModelStatus[]): string {
   const header = ['NAME', 'KIND', 'SIZE', 'INSTALLED'];
-  const body = rows.map((r) => [
-    r.name,
-    r.kind ?? '-',
-    formatBytes(r.installed || r.size === null ? r.sizeOnDisk : r.size),
-    installedLabel(r),
-  ]);
+  const body = rows.map((r) => [r.name, r.kind ?? '-', formatBytes(r.installed || r.size === null ? r.sizeOnDisk : r.size), installedLabel(r)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`;
   return [header, ...body].map(line).join('');
@@ -224,7 +220,7 @@ function ttyReporter(stderr: NodeJS.WritableStream): Reporter {
       barsize: 30,
       fps: 8,
     },
-    cliProgress.Presets['shades_classic'],
+    cliProgress.Presets.shades_classic,
   );
   const measure = meter();
   let started = false;

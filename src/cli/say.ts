@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
+import type { OutputFormat } from '../audio/types.js';
 import { OPENAI_VOICES } from '../engines/tts/types.js';
 import { SPEECH_FORMATS } from '../http/routes/speech.js';
 import { speak } from '../pipeline/speak.js';
 import { createRuntime } from '../runtime/host.js';
-import type { OutputFormat } from '../audio/types.js';
 import { configFromProgram, reportFailure } from './main.js';
 
 /** `parley say`: speech synthesis without a server. */
@@ -19,7 +19,8 @@ export function sayCommand(program: Command): Command {
     .option('-o, --output <file>', 'output file (default: standard output)')
     .action(async (text: string, opts: { voice: string; format: string; speed: string; engine?: string; output?: string }) => {
       try {
-        if (!(SPEECH_FORMATS as readonly string[]).includes(opts.format)) throw new Error(`unknown format '${opts.format}': use one of ${SPEECH_FORMATS.join(', ')}`);
+        if (!(SPEECH_FORMATS as readonly string[]).includes(opts.format))
+          throw new Error(`unknown format '${opts.format}': use one of ${SPEECH_FORMATS.join(', ')}`);
         const speed = Number(opts.speed);
         if (!Number.isFinite(speed) || speed < 0.25 || speed > 4) throw new Error(`--speed must be between 0.25 and 4.0, got '${opts.speed}'`);
         const input = text === '-' ? fs.readFileSync(0, 'utf8') : text;
@@ -30,7 +31,13 @@ export function sayCommand(program: Command): Command {
           if (!runtime.services.speaker.voiceNames().includes(opts.voice)) {
             throw new Error(`unknown voice '${opts.voice}': use one of ${runtime.services.speaker.voiceNames().join(', ')}`);
           }
-          const { chunks, stats } = speak(runtime.services.speaker, { text: input, voice: opts.voice, speed, format: opts.format as OutputFormat, streaming: !opts.output });
+          const { chunks, stats } = speak(runtime.services.speaker, {
+            text: input,
+            voice: opts.voice,
+            speed,
+            format: opts.format as OutputFormat,
+            streaming: !opts.output,
+          });
           const out = opts.output ? fs.createWriteStream(`${opts.output}.part`) : process.stdout;
           for await (const chunk of chunks) {
             if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startBatchWorker, type BatchWorker } from '../batch/worker.js';
+import { type BatchWorker, startBatchWorker } from '../batch/worker.js';
 import { ConfigError, isLoopback } from '../config/index.js';
 import { buildApp } from '../http/server.js';
 import { createRuntime } from '../runtime/host.js';
@@ -31,7 +31,11 @@ export async function serve(config: import('../config/index.js').Config): Promis
   const runtime = await createRuntime(config);
   const app = await buildApp(runtime.services);
   if (config.apiKeys.length === 0) {
-    app.log.warn(isLoopback(config.host) ? 'no API keys configured: accepting every request (loopback only)' : 'no API keys configured and --no-auth given: accepting every request from anywhere');
+    app.log.warn(
+      isLoopback(config.host)
+        ? 'no API keys configured: accepting every request (loopback only)'
+        : 'no API keys configured and --no-auth given: accepting every request from anywhere',
+    );
   }
   let closing = false;
   let batchWorker: BatchWorker | undefined;

@@ -19,7 +19,8 @@ export function workerCommand(program: Command): Command {
       try {
         const config = configFromProgram(program);
         const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
-        if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new Error(`--concurrency: expected a positive integer, got '${opts.concurrency}'`);
+        if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+          throw new Error(`--concurrency: expected a positive integer, got '${opts.concurrency}'`);
         await runWorker(config, { concurrency });
       } catch (error) {
         reportFailure(error);

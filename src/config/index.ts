@@ -1,2 +1,2 @@
-export { configSchema, defaultDataDir, type Config, type ConfigInput } from './schema.js';
-export { loadConfig, ConfigError, ENV_VARS, isLoopback, type ConfigFlags } from './load.js';
+export { ConfigError, type ConfigFlags, ENV_VARS, isLoopback, loadConfig } from './load.js';
+export { type Config, type ConfigInput, configSchema, defaultDataDir } from './schema.js';

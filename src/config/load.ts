@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { configSchema, defaultDataDir, type Config } from './schema.js';
+import { type Config, configSchema, defaultDataDir } from './schema.js';
 
 /** Flags from the CLI, already parsed; undefined = not given. */
 export interface ConfigFlags {
@@ -99,7 +99,10 @@ function fromEnv(env: NodeJS.ProcessEnv, problems: string[]): Plain {
         continue;
       }
     } else if (spec.kind === 'list') {
-      value = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      value = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
     }
     setPath(out, spec.path, value);
   }

@@ -29,7 +29,12 @@ export const configSchema = z.object({
   noAuth: z.boolean().default(false).describe('Allow serving without keys on a non-loopback address'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
   concurrency: z.number().int().min(1).max(256).default(Math.max(1, os.availableParallelism())).describe('Parallel engine jobs (default: the cores)'),
-  bodyLimitBytes: z.number().int().min(1024).default(32 * 1024 * 1024).describe('Largest accepted JSON request body'),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024)
+    .describe('Largest accepted JSON request body'),
   shutdownGraceMs: z.number().int().min(0).default(10_000).describe('How long in-flight requests may run after SIGTERM before they are cancelled'),
   tts: z
     .object({
@@ -51,7 +56,13 @@ export const configSchema = z.object({
       model: z.string().min(1).optional().describe('LLM model: a GGUF path or a model cache name (or the upstream model name)'),
       url: z.string().url().optional().describe('Upstream OpenAI-compatible base URL'),
       apiKey: z.string().optional().describe('Upstream API key'),
-      threads: z.number().int().min(1).max(256).optional().describe('CPU threads for the llama engine (default: 1 on ≤ 2 cores — measured fastest for generation — else half the cores)'),
+      threads: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .optional()
+        .describe('CPU threads for the llama engine (default: 1 on ≤ 2 cores — measured fastest for generation — else half the cores)'),
     })
     .prefault({}),
   batch: z

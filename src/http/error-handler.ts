@@ -18,11 +18,15 @@ export function toApiError(error: unknown, bodyLimit: number): ApiError {
     case 'FST_PARTS_LIMIT':
       return ApiError.tooLarge(`The request body is too large: the limit is ${bodyLimit} bytes.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return ApiError.invalidRequest(null, `Unsupported Content-Type. Send 'application/json' (or 'multipart/form-data' for file uploads).`, 'unsupported_content_type');
+      return ApiError.invalidRequest(
+        null,
+        `Unsupported Content-Type. Send 'application/json' (or 'multipart/form-data' for file uploads).`,
+        'unsupported_content_type',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return ApiError.invalidRequest(null, 'The Content-Length header does not match the body.');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return ApiError.invalidRequest(null, "Expected a multipart/form-data request body.", 'unsupported_content_type');
+      return ApiError.invalidRequest(null, 'Expected a multipart/form-data request body.', 'unsupported_content_type');
     default:
       break;
   }

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
-import multipart from '@fastify/multipart';
 import { analysisRoutes } from './routes/analysis.js';
 import { azureRoutes } from './routes/azure.js';
 import { batchRoutes } from './routes/batches.js';

@@ -10,7 +10,11 @@ export type Body = Record<string, unknown>;
 /** Checks that the body is a JSON object. */
 export function asObject(value: unknown, param: string | null = null): Body {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw ApiError.invalidRequest(param, param ? `Invalid type for '${param}': expected an object, but got ${describe(value)} instead.` : 'The request body must be a JSON object.', 'invalid_type');
+    throw ApiError.invalidRequest(
+      param,
+      param ? `Invalid type for '${param}': expected an object, but got ${describe(value)} instead.` : 'The request body must be a JSON object.',
+      'invalid_type',
+    );
   }
   return value as Body;
 }
@@ -49,16 +53,30 @@ export function readString(body: Body, key: string, rule: StringRule = {}, prefi
   }
   if (rule.min !== undefined && value.length < rule.min) {
     const got = value.length === 0 ? 'an empty string' : `a string with length ${value.length}`;
-    throw ApiError.invalidRequest(param, `Invalid '${param}': string too short. Expected a string with minimum length ${rule.min}, but got ${got} instead.`, 'string_below_min_length');
+    throw ApiError.invalidRequest(
+      param,
+      `Invalid '${param}': string too short. Expected a string with minimum length ${rule.min}, but got ${got} instead.`,
+      'string_below_min_length',
+    );
   }
   if (rule.max !== undefined && value.length > rule.max) {
-    throw ApiError.invalidRequest(param, `Invalid '${param}': string too long. Expected a string with maximum length ${rule.max}, but got a string with length ${value.length} instead.`, 'string_above_max_length');
+    throw ApiError.invalidRequest(
+      param,
+      `Invalid '${param}': string too long. Expected a string with maximum length ${rule.max}, but got a string with length ${value.length} instead.`,
+      'string_above_max_length',
+    );
   }
   return value;
 }
 
 /** A string field limited to a set of values (`invalid_value` otherwise). */
-export function readEnum<T extends string>(body: Body, key: string, values: readonly T[], options: { required?: boolean; default?: T } = {}, prefix = ''): T | undefined {
+export function readEnum<T extends string>(
+  body: Body,
+  key: string,
+  values: readonly T[],
+  options: { required?: boolean; default?: T } = {},
+  prefix = '',
+): T | undefined {
   const param = join(prefix, key);
   const value = body[key];
   if (value === undefined || value === null) {
@@ -70,7 +88,12 @@ export function readEnum<T extends string>(body: Body, key: string, values: read
 }
 
 /** A number field within [min, max]. */
-export function readNumber(body: Body, key: string, options: { min?: number; max?: number; integer?: boolean; default?: number } = {}, prefix = ''): number | undefined {
+export function readNumber(
+  body: Body,
+  key: string,
+  options: { min?: number; max?: number; integer?: boolean; default?: number } = {},
+  prefix = '',
+): number | undefined {
   const param = join(prefix, key);
   const value = body[key];
   if (value === undefined || value === null) return options.default;
@@ -82,10 +105,18 @@ export function readNumber(body: Body, key: string, options: { min?: number; max
     throw ApiError.invalidRequest(param, `Invalid type for '${param}': expected an integer, but got a decimal instead.`, 'invalid_type');
   }
   if (options.min !== undefined && value < options.min) {
-    throw ApiError.invalidRequest(param, `Invalid '${param}': ${kind} below minimum value. Expected a value >= ${options.min}, but got ${value} instead.`, `${kind}_below_min_value`);
+    throw ApiError.invalidRequest(
+      param,
+      `Invalid '${param}': ${kind} below minimum value. Expected a value >= ${options.min}, but got ${value} instead.`,
+      `${kind}_below_min_value`,
+    );
   }
   if (options.max !== undefined && value > options.max) {
-    throw ApiError.invalidRequest(param, `Invalid '${param}': ${kind} above maximum value. Expected a value <= ${options.max}, but got ${value} instead.`, `${kind}_above_max_value`);
+    throw ApiError.invalidRequest(
+      param,
+      `Invalid '${param}': ${kind} above maximum value. Expected a value <= ${options.max}, but got ${value} instead.`,
+      `${kind}_above_max_value`,
+    );
   }
   return value;
 }

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { groupSentences, splitFirstClause, splitSentences } from './sentences.js';
 
 test('splits plain sentences in order', () => {
@@ -26,7 +26,7 @@ test('drops whitespace and punctuation-only pieces', () => {
 });
 
 test('cuts a very long sentence at clause punctuation', () => {
-  const long = Array.from({ length: 40 }, (_, i) => `clause number ${i}`).join(', ') + '.';
+  const long = `${Array.from({ length: 40 }, (_, i) => `clause number ${i}`).join(', ')}.`;
   const pieces = splitSentences(long);
   assert.ok(pieces.length > 1);
   for (const p of pieces) assert.ok(p.length <= 280, p);
@@ -42,7 +42,9 @@ test('splits a long first sentence at its first clause for a fast start', () => 
   const first = 'Parley turns text into speech on your own machine, with the voices you already know.';
   assert.deepEqual(splitFirstClause([first, 'Next.']), ['Parley turns text into speech on your own machine,', 'with the voices you already know.', 'Next.']);
   assert.deepEqual(splitFirstClause(['Short, sweet.', 'Next.']), ['Short, sweet.', 'Next.']);
-  assert.deepEqual(splitFirstClause(['A long first sentence without any clause punctuation in it at all.']), ['A long first sentence without any clause punctuation in it at all.']);
+  assert.deepEqual(splitFirstClause(['A long first sentence without any clause punctuation in it at all.']), [
+    'A long first sentence without any clause punctuation in it at all.',
+  ]);
 });
 
 test('groups later sentences into longer passages and keeps the first ones short', () => {

@@ -5,15 +5,78 @@
  * sentence. Very long sentences are cut at clause punctuation so no single piece is huge.
  */
 
-const ABBREVIATIONS = new Set(
-  [
-    'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'ft', 'vs', 'etc', 'e.g', 'i.e', 'cf', 'al', 'approx',
-    'no', 'nos', 'vol', 'fig', 'figs', 'p', 'pp', 'ch', 'sec', 'dept', 'inc', 'ltd', 'co', 'corp', 'jan', 'feb',
-    'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'mon', 'tue', 'wed', 'thu', 'fri',
-    'sat', 'sun', 'a.m', 'p.m', 'u.s', 'u.k', 'gen', 'gov', 'sgt', 'capt', 'lt', 'col', 'rev', 'hon', 'est',
-    'z.b', 'bzw', 'usw', 'ca', 'nr', 'mme', 'mlle',
-  ],
-);
+const ABBREVIATIONS = new Set([
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'prof',
+  'sr',
+  'jr',
+  'st',
+  'mt',
+  'ft',
+  'vs',
+  'etc',
+  'e.g',
+  'i.e',
+  'cf',
+  'al',
+  'approx',
+  'no',
+  'nos',
+  'vol',
+  'fig',
+  'figs',
+  'p',
+  'pp',
+  'ch',
+  'sec',
+  'dept',
+  'inc',
+  'ltd',
+  'co',
+  'corp',
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'sept',
+  'oct',
+  'nov',
+  'dec',
+  'mon',
+  'tue',
+  'wed',
+  'thu',
+  'fri',
+  'sat',
+  'sun',
+  'a.m',
+  'p.m',
+  'u.s',
+  'u.k',
+  'gen',
+  'gov',
+  'sgt',
+  'capt',
+  'lt',
+  'col',
+  'rev',
+  'hon',
+  'est',
+  'z.b',
+  'bzw',
+  'usw',
+  'ca',
+  'nr',
+  'mme',
+  'mlle',
+]);
 
 /** Longest piece (characters) before a sentence is cut at a clause boundary. */
 const MAX_PIECE = 280;
@@ -61,7 +124,10 @@ export function splitSentences(text: string, locale = 'en'): string[] {
       merged.push(segment);
     }
   }
-  return merged.map((s) => s.replace(/\s+/g, ' ').trim()).filter((s) => /[\p{L}\p{N}]/u.test(s)).flatMap(cutLong);
+  return merged
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => /[\p{L}\p{N}]/u.test(s))
+    .flatMap(cutLong);
 }
 
 /**

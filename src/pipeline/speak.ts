@@ -62,7 +62,14 @@ export function speak(speaker: Speaker, options: SpeakOptions): { chunks: AsyncG
     const language = sentences.length > 1 ? await speaker.detectLanguage?.(options.text) : undefined;
     const launch = () => {
       while (next < sentences.length && pending.length <= lookahead) {
-        const promise = speaker.synthesize({ text: sentences[next]!, voice: options.voice, speed: options.speed, instructions: options.instructions, language, signal });
+        const promise = speaker.synthesize({
+          text: sentences[next]!,
+          voice: options.voice,
+          speed: options.speed,
+          instructions: options.instructions,
+          language,
+          signal,
+        });
         promise.catch(() => undefined); // observed below; avoid unhandled rejections of later ones
         pending.push(promise);
         next++;

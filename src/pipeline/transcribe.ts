@@ -1,7 +1,7 @@
 import type { PcmAudio } from '../audio/types.js';
 import type { AsrEngine, Transcript } from '../engines/asr/types.js';
 import type { SpeechSegment, VadEngine } from '../engines/vad/types.js';
-import { planWindows, sliceAudio, type AudioWindow } from '../engines/vad/windows.js';
+import { type AudioWindow, planWindows, sliceAudio } from '../engines/vad/windows.js';
 import type { FullTranscript, TimedSegment, TimedWord } from './transcript-format.js';
 
 /**

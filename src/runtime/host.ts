@@ -4,18 +4,18 @@ import { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
 import { createConfiguredAsrEngine } from '../engines/asr/registry.js';
 import type { AsrEngine } from '../engines/asr/types.js';
+import { createLlmEngine } from '../engines/llm/registry.js';
+import type { LlmEngine } from '../engines/llm/types.js';
 import { vadEngineDescriptor } from '../engines/vad/registry.js';
 import type { VadEngine } from '../engines/vad/types.js';
 import { voiceAnalyzerDescriptor } from '../engines/voice/registry.js';
 import type { VoiceAnalyzer } from '../engines/voice/types.js';
 import type { Services } from '../http/services.js';
 import { ModelRegistry } from '../pipeline/models.js';
-import { ModelCache } from '../store/model-cache/cache.js';
+import { type Understanding, understandAudio } from '../pipeline/understand.js';
 import { hashApiKey } from '../store/context.js';
 import { openStore } from '../store/db.js';
-import { createLlmEngine } from '../engines/llm/registry.js';
-import type { LlmEngine } from '../engines/llm/types.js';
-import { understandAudio, type Understanding } from '../pipeline/understand.js';
+import { ModelCache } from '../store/model-cache/cache.js';
 import { Lazy } from './lazy.js';
 import { Limiter } from './limiter.js';
 import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
@@ -49,11 +49,23 @@ export async function createRuntime(config: Config): Promise<Runtime> {
 
   const speaker: EngineSpeaker = await createEngineSpeaker(config, limiter);
   const asr = new Lazy<AsrEngine>(
-    () => createConfiguredAsrEngine(config.asr.engine, { model: config.asr.model, modelsDir: config.modelsDir!, threads, resolveModel: (name) => cache.resolve(name, 'asr') }),
+    () =>
+      createConfiguredAsrEngine(config.asr.engine, {
+        model: config.asr.model,
+        modelsDir: config.modelsDir!,
+        threads,
+        resolveModel: (name) => cache.resolve(name, 'asr'),
+      }),
     (engine) => engine.dispose(),
   );
-  const vad = new Lazy<VadEngine>(async () => (await vadEngineDescriptor('silero')).create(), (engine) => engine.dispose());
-  const analyzer = new Lazy<VoiceAnalyzer>(async () => (await voiceAnalyzerDescriptor('prosody')).create({}), (a) => a.dispose());
+  const vad = new Lazy<VadEngine>(
+    async () => (await vadEngineDescriptor('silero')).create(),
+    (engine) => engine.dispose(),
+  );
+  const analyzer = new Lazy<VoiceAnalyzer>(
+    async () => (await voiceAnalyzerDescriptor('prosody')).create({}),
+    (a) => a.dispose(),
+  );
 
   const llm = new Lazy<LlmEngine>(
     () =>

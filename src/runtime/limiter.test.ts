@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { Limiter, withPriority } from './limiter.js';
 
 const tick = () => new Promise((r) => setImmediate(r));

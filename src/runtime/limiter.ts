@@ -70,7 +70,7 @@ export class Limiter {
       signal?.addEventListener('abort', onAbort, { once: true });
       // Keep the queue ordered by (priority, arrival).
       let i = this.waiting.length;
-      while (i > 0 && (this.waiting[i - 1]!.priority > priority)) i--;
+      while (i > 0 && this.waiting[i - 1]!.priority > priority) i--;
       this.waiting.splice(i, 0, entry);
     });
   }

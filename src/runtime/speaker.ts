@@ -1,7 +1,7 @@
+import { OUTPUT_SAMPLE_RATE, type PcmAudio } from '../audio/types.js';
 import type { Config } from '../config/index.js';
 import { assertValidVoiceMap, createTtsEngine, detectLanguage, TtsRouter } from '../engines/tts/registry.js';
 import type { TtsVoice, VoiceRendering } from '../engines/tts/types.js';
-import { OUTPUT_SAMPLE_RATE, type PcmAudio } from '../audio/types.js';
 import type { Speaker } from '../pipeline/speak.js';
 import type { Limiter } from './limiter.js';
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAudioId } from './audio.js';
 import type { Store } from './db.js';
-import { openTempStore, testClock, type TestClock } from './test-support.js';
+import { openTempStore, type TestClock, testClock } from './test-support.js';
 
 describe('audio id store', () => {
   let store: Store;
@@ -58,7 +58,7 @@ describe('audio id store', () => {
   });
 
   it('answers undefined for an unknown or malformed id', () => {
-    assert.equal(store.audio.get('audio_' + '0'.repeat(32)), undefined);
+    assert.equal(store.audio.get(`audio_${'0'.repeat(32)}`), undefined);
     assert.equal(store.audio.get('audio_xyz'), undefined);
     assert.equal(store.audio.get("audio_' OR 1=1 --"), undefined);
   });

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { hashApiKey, unixSeconds, type StoreContext } from './context.js';
+import { hashApiKey, type StoreContext, unixSeconds } from './context.js';
 
 /**
  * Assistant reply audio, kept so a later turn can refer to it with
@@ -82,9 +82,7 @@ export class AudioStore {
   /** Use `store.audio`. */
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
-    this.#insert = ctx.db.prepare(
-      'INSERT INTO audio_items (id, owner, format, transcript, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
+    this.#insert = ctx.db.prepare('INSERT INTO audio_items (id, owner, format, transcript, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.#select = ctx.db.prepare('SELECT id, owner, format, transcript, data, expires_at FROM audio_items WHERE id = ?');
     this.#sweep = ctx.db.prepare('DELETE FROM audio_items WHERE expires_at <= ?');
   }

@@ -64,7 +64,11 @@ describe('crash safety', () => {
     const dataDir = tempDataDir();
     try {
       const all: Reported = { usage: [], audio: [], batches: [], files: [] };
-      for (const [round, killAfter] of [[1, 150], [2, 400], [3, 77]] as const) {
+      for (const [round, killAfter] of [
+        [1, 150],
+        [2, 400],
+        [3, 77],
+      ] as const) {
         const got = await runAndKill(dataDir, round, killAfter);
         all.usage.push(...got.usage);
         all.audio.push(...got.audio);
@@ -79,7 +83,9 @@ describe('crash safety', () => {
           for (const a of all.audio) assert.equal(store.audio.get(a.id, 'sk-crash')?.transcript, a.transcript, `audio ${a.id} lost`);
           // Every big transaction is all or nothing, and every reported one is all there.
           const perBatch = new Map<string, number>();
-          for (const { request_id: id } of store.db.prepare("SELECT request_id FROM usage_events WHERE request_id GLOB 'r*-b*-*'").all() as { request_id: string }[]) {
+          for (const { request_id: id } of store.db.prepare("SELECT request_id FROM usage_events WHERE request_id GLOB 'r*-b*-*'").all() as {
+            request_id: string;
+          }[]) {
             const batch = id.slice(0, id.lastIndexOf('-'));
             perBatch.set(batch, (perBatch.get(batch) ?? 0) + 1);
           }
@@ -91,7 +97,10 @@ describe('crash safety', () => {
             assert.ok(body, `file ${f.id} lost`);
             assert.equal(await text(body), `line ${f.i}\n`.repeat(2000));
           }
-          assert.deepEqual(fs.readdirSync(path.join(dataDir, 'files')).filter((n) => n.endsWith('.part')), []);
+          assert.deepEqual(
+            fs.readdirSync(path.join(dataDir, 'files')).filter((n) => n.endsWith('.part')),
+            [],
+          );
           const rows = (store.db.prepare('SELECT id FROM files WHERE deleted_at IS NULL').all() as { id: string }[]).map((r) => r.id).sort();
           assert.deepEqual(fs.readdirSync(path.join(dataDir, 'files')).sort(), rows, 'files on disk match live rows');
         } finally {

@@ -33,7 +33,10 @@ describe('store database', () => {
       assert.ok(fs.existsSync(path.join(dir, 'parley.db')));
       assert.ok(fs.statSync(path.join(dir, 'files')).isDirectory());
       store.close();
-      assert.deepEqual(versions(dir), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        versions(dir),
+        MIGRATIONS.map((m) => m.version),
+      );
     });
   });
 
@@ -43,7 +46,10 @@ describe('store database', () => {
       const again = openStore({ dataDir: dir });
       assert.deepEqual(again.migration, { from: MIGRATIONS.length, to: MIGRATIONS.length, applied: [] });
       again.close();
-      assert.deepEqual(versions(dir), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        versions(dir),
+        MIGRATIONS.map((m) => m.version),
+      );
     });
   });
 
@@ -68,9 +74,13 @@ describe('store database', () => {
         const seen = store.durable(() => store.db.pragma('synchronous', { simple: true }));
         assert.equal(seen, 2); // FULL
         assert.equal(store.db.pragma('synchronous', { simple: true }), 1);
-        assert.throws(() => store.durable(() => {
-          throw new Error('boom');
-        }), /boom/);
+        assert.throws(
+          () =>
+            store.durable(() => {
+              throw new Error('boom');
+            }),
+          /boom/,
+        );
         assert.equal(store.db.pragma('synchronous', { simple: true }), 1);
       } finally {
         store.close();

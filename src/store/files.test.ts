@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ApiError } from '../errors.js';
 import { hashApiKey } from './context.js';
 import type { Store } from './db.js';
-import { MAX_FILENAME_BYTES, isFileId, newFileId, sanitizeFilename } from './files.js';
-import { openTempStore, testClock, type TestClock } from './test-support.js';
+import { isFileId, MAX_FILENAME_BYTES, newFileId, sanitizeFilename } from './files.js';
+import { openTempStore, type TestClock, testClock } from './test-support.js';
 
 const alice = hashApiKey('sk-alice');
 const bob = hashApiKey('sk-bob');
@@ -36,7 +36,7 @@ describe('file names', () => {
   });
 
   it('cuts long names to 255 UTF-8 bytes, keeping the extension and whole characters', () => {
-    const long = sanitizeFilename('é'.repeat(300) + '.jsonl');
+    const long = sanitizeFilename(`${'é'.repeat(300)}.jsonl`);
     assert.ok(Buffer.byteLength(long) <= MAX_FILENAME_BYTES);
     assert.ok(long.endsWith('.jsonl'));
     assert.ok(!long.includes('\ufffd'));
@@ -85,7 +85,7 @@ describe('file store', () => {
     const f = await store.files.create({ purpose: 'batch', filename: 'a.jsonl', stream: chunks(JSONL, 'second line\n'), apiKeyHash: alice });
     const body = store.files.openContent(f.id, alice);
     assert.ok(body);
-    assert.equal(await text(body), JSONL + 'second line\n');
+    assert.equal(await text(body), `${JSONL}second line\n`);
   });
 
   it('stores the sanitised name, never writing outside the files folder', async () => {
@@ -130,7 +130,7 @@ describe('file store', () => {
     assert.deepEqual(filesDir(), []);
   });
 
-  it('hides one key\'s files from another', async () => {
+  it("hides one key's files from another", async () => {
     const f = await store.files.create({ purpose: 'batch', filename: 'a', stream: chunks('x'), apiKeyHash: alice });
     assert.equal(store.files.get(f.id, bob), undefined);
     assert.equal(store.files.get(f.id, null), undefined);
@@ -141,7 +141,7 @@ describe('file store', () => {
   });
 
   it('answers undefined for unknown and malformed ids', () => {
-    assert.equal(store.files.get('file-' + 'a'.repeat(24), alice), undefined);
+    assert.equal(store.files.get(`file-${'a'.repeat(24)}`, alice), undefined);
     assert.equal(store.files.get('../parley.db', alice), undefined);
     assert.equal(store.files.openContent('../parley.db', alice), undefined);
   });
@@ -157,11 +157,17 @@ describe('file store', () => {
   it('lists newest first by default, in creation order even within one second', async () => {
     const ids = await upload(5);
     const page = store.files.list({ keyHash: alice });
-    assert.deepEqual(page.data.map((f) => f.id), [...ids].reverse());
+    assert.deepEqual(
+      page.data.map((f) => f.id),
+      [...ids].reverse(),
+    );
     assert.equal(page.hasMore, false);
     assert.equal(page.firstId, ids[4]);
     assert.equal(page.lastId, ids[0]);
-    assert.deepEqual(store.files.list({ keyHash: alice, order: 'asc' }).data.map((f) => f.id), ids);
+    assert.deepEqual(
+      store.files.list({ keyHash: alice, order: 'asc' }).data.map((f) => f.id),
+      ids,
+    );
   });
 
   it('pages with after and has_more in both orders', async () => {
@@ -192,14 +198,23 @@ describe('file store', () => {
     const first = store.files.list({ keyHash: alice, order: 'asc', limit: 2 });
     assert.equal(await store.files.delete(first.lastId!, alice), true);
     const next = store.files.list({ keyHash: alice, order: 'asc', limit: 2, after: first.lastId! });
-    assert.deepEqual(next.data.map((f) => f.id), ids.slice(2));
+    assert.deepEqual(
+      next.data.map((f) => f.id),
+      ids.slice(2),
+    );
   });
 
   it('filters the list by purpose', async () => {
     const batch = await upload(2, 'batch');
     const other = await upload(1, 'user_data');
-    assert.deepEqual(store.files.list({ keyHash: alice, purpose: 'user_data' }).data.map((f) => f.id), other);
-    assert.deepEqual(store.files.list({ keyHash: alice, purpose: 'batch', order: 'asc' }).data.map((f) => f.id), batch);
+    assert.deepEqual(
+      store.files.list({ keyHash: alice, purpose: 'user_data' }).data.map((f) => f.id),
+      other,
+    );
+    assert.deepEqual(
+      store.files.list({ keyHash: alice, purpose: 'batch', order: 'asc' }).data.map((f) => f.id),
+      batch,
+    );
   });
 
   it('refuses a bad limit, order or cursor naming the field', async () => {
@@ -207,7 +222,7 @@ describe('file store', () => {
     assert.throws(() => store.files.list({ keyHash: alice, limit: 0 }), is400('limit'));
     assert.throws(() => store.files.list({ keyHash: alice, limit: 10_001 }), is400('limit'));
     assert.throws(() => store.files.list({ keyHash: alice, order: 'up' as 'asc' }), is400('order'));
-    assert.throws(() => store.files.list({ keyHash: alice, after: 'file-' + 'z'.repeat(24) }), is400('after'));
+    assert.throws(() => store.files.list({ keyHash: alice, after: `file-${'z'.repeat(24)}` }), is400('after'));
     const [id] = await upload(1);
     assert.throws(() => store.files.list({ keyHash: bob, after: id }), is400('after'));
   });

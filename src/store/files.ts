@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Statement } from 'better-sqlite3';
 import { ApiError } from '../errors.js';
-import { checkKeyHash, unixSeconds, type StoreContext } from './context.js';
+import { checkKeyHash, type StoreContext, unixSeconds } from './context.js';
 
 /**
  * OpenAI Files: the metadata is a row in `files`, the bytes are `<dataDir>/files/<id>`. The file
@@ -20,16 +20,7 @@ import { checkKeyHash, unixSeconds, type StoreContext } from './context.js';
  */
 
 /** Every purpose a stored file can have (uploads and files Parley writes, like batch output). */
-export const FILE_PURPOSES = [
-  'assistants',
-  'assistants_output',
-  'batch',
-  'batch_output',
-  'fine-tune',
-  'vision',
-  'user_data',
-  'evals',
-] as const;
+export const FILE_PURPOSES = ['assistants', 'assistants_output', 'batch', 'batch_output', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
 
 /** A file's purpose. */
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
@@ -229,9 +220,7 @@ export class FileStore {
     this.dir = path.join(ctx.dataDir, 'files');
     fs.mkdirSync(this.dir, { recursive: true });
     const db = ctx.db;
-    this.#insert = db.prepare(
-      `INSERT INTO files (id, owner, purpose, filename, bytes, status, created_at) VALUES (?, ?, ?, ?, ?, 'processed', ?)`,
-    );
+    this.#insert = db.prepare(`INSERT INTO files (id, owner, purpose, filename, bytes, status, created_at) VALUES (?, ?, ?, ?, ?, 'processed', ?)`);
     this.#getLive = db.prepare(`SELECT ${COLUMNS} FROM files WHERE id = ? AND owner IS ? AND deleted_at IS NULL`);
     // Tombstones included: a cursor deleted between two pages still marks a position.
     this.#getSeq = db.prepare('SELECT seq FROM files WHERE id = ? AND owner IS ?');

@@ -58,7 +58,17 @@ describe('usage ledger', () => {
 
   it('sums every field and prices the totals', () => {
     store.usage.record(usage({ promptTextTokens: 179, completionTextTokens: 60, completionAudioTokens: 364, audioOutSec: 18.2 }));
-    store.usage.record(usage({ promptTextTokens: 20, promptAudioTokens: 50, cachedTokens: 10, completionTextTokens: 17, completionAudioTokens: 37, audioInSec: 5, audioOutSec: 1.85 }));
+    store.usage.record(
+      usage({
+        promptTextTokens: 20,
+        promptAudioTokens: 50,
+        cachedTokens: 10,
+        completionTextTokens: 17,
+        completionAudioTokens: 37,
+        audioInSec: 5,
+        audioOutSec: 1.85,
+      }),
+    );
     const s = store.usage.summary();
     assert.equal(s.requests, 2);
     assert.equal(s.promptTextTokens, 199);

@@ -138,13 +138,7 @@ export function openaiCost(t: TokenCounts, prices: typeof OPENAI_PRICES_USD_PER_
   return { textIn, cachedTextIn, textOut, audioIn, audioOut, total: usd(textIn + cachedTextIn + textOut + audioIn + audioOut) };
 }
 
-const COUNT_FIELDS = [
-  'promptTextTokens',
-  'promptAudioTokens',
-  'completionTextTokens',
-  'completionAudioTokens',
-  'cachedTokens',
-] as const;
+const COUNT_FIELDS = ['promptTextTokens', 'promptAudioTokens', 'completionTextTokens', 'completionAudioTokens', 'cachedTokens'] as const;
 
 interface SumRow {
   requests: number;

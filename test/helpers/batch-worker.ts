@@ -4,8 +4,9 @@
  * work, then `{"ran": "<batchId>-<lineNo>"}` after each line it ran. Short Redis lock timings so a
  * killed worker's lines come back in a few seconds.
  */
-import { loadConfig } from '../../src/config/index.js';
+
 import { runWorker } from '../../src/cli/worker.js';
+import { loadConfig } from '../../src/config/index.js';
 
 const config = loadConfig({ env: { PARLEY_LOG_LEVEL: 'silent', PARLEY_OFFLINE: '1', ...process.env } });
 await runWorker(config, {

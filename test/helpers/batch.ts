@@ -22,18 +22,38 @@ const TERMINAL = ['completed', 'failed', 'expired', 'cancelled'];
 
 /** `n` short speech lines, `s-0` … `s-(n-1)`. */
 export function speechLines(n: number, text = (i: number) => `Line number ${i}.`, format = 'wav'): InputLine[] {
-  return Array.from({ length: n }, (_, i) => ({ custom_id: `s-${i}`, method: 'POST', url: '/v1/audio/speech', body: { model: 'tts-1', voice: 'alloy', input: text(i), response_format: format } }));
+  return Array.from({ length: n }, (_, i) => ({
+    custom_id: `s-${i}`,
+    method: 'POST',
+    url: '/v1/audio/speech',
+    body: { model: 'tts-1', voice: 'alloy', input: text(i), response_format: format },
+  }));
 }
 
 /** Uploads the lines (plus any raw extra lines) as a batch file and creates the batch. */
-export async function submitBatch(client: OpenAI, lines: Array<InputLine | string>, endpoint: string, options: { window?: string; metadata?: Record<string, string> } = {}) {
-  const text = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
+export async function submitBatch(
+  client: OpenAI,
+  lines: Array<InputLine | string>,
+  endpoint: string,
+  options: { window?: string; metadata?: Record<string, string> } = {},
+) {
+  const text = `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`;
   const file = await client.files.create({ file: await toFile(Buffer.from(text), 'requests.jsonl'), purpose: 'batch' });
-  return client.batches.create({ input_file_id: file.id, endpoint: endpoint as '/v1/chat/completions', completion_window: (options.window ?? '24h') as '24h', metadata: options.metadata });
+  return client.batches.create({
+    input_file_id: file.id,
+    endpoint: endpoint as '/v1/chat/completions',
+    completion_window: (options.window ?? '24h') as '24h',
+    metadata: options.metadata,
+  });
 }
 
 /** Polls until `until(batch)` holds (default: a terminal status). */
-export async function waitForBatch(client: OpenAI, id: string, until: (b: OpenAI.Batches.Batch) => boolean = (b) => TERMINAL.includes(b.status), timeoutMs = 60_000): Promise<OpenAI.Batches.Batch> {
+export async function waitForBatch(
+  client: OpenAI,
+  id: string,
+  until: (b: OpenAI.Batches.Batch) => boolean = (b) => TERMINAL.includes(b.status),
+  timeoutMs = 60_000,
+): Promise<OpenAI.Batches.Batch> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const b = await client.batches.retrieve(id);
@@ -48,7 +68,10 @@ export async function readResults(client: OpenAI, fileId: string | null | undefi
   if (!fileId) return [];
   const text = await (await client.files.content(fileId)).text();
   assert.ok(text.length === 0 || text.endsWith('\n'), 'a result file ends with a newline');
-  return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as OutputLine);
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as OutputLine);
 }
 
 /** Asserts every expected custom_id appears exactly once across the output and error files. */

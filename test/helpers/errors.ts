@@ -7,7 +7,12 @@ import { assertMatchesSchema } from './openapi.js';
  * status, a body matching OpenAI's ErrorResponse schema (all four keys), this `code`, and — when
  * given — this `param`. Returns the error for further checks.
  */
-export async function expectApiError(promise: Promise<unknown>, status: number, code: string | null, param?: string | null): Promise<InstanceType<typeof OpenAI.APIError>> {
+export async function expectApiError(
+  promise: Promise<unknown>,
+  status: number,
+  code: string | null,
+  param?: string | null,
+): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
     await promise;
   } catch (e) {

@@ -32,6 +32,8 @@ export function assertMatchesSchema(name: string, value: unknown): void {
     cache.set(name, validate);
   }
   if (!validate(value)) {
-    throw new Error(`response does not match OpenAI's ${name} schema:\n${ajv.errorsText(validate.errors, { separator: '\n' })}\n${JSON.stringify(value).slice(0, 2000)}`);
+    throw new Error(
+      `response does not match OpenAI's ${name} schema:\n${ajv.errorsText(validate.errors, { separator: '\n' })}\n${JSON.stringify(value).slice(0, 2000)}`,
+    );
   }
 }

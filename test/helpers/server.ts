@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import OpenAI from 'openai';
 import type { FastifyInstance } from 'fastify';
-import { startBatchWorker, type BatchWorker, type BatchWorkerOptions } from '../../src/batch/worker.js';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import OpenAI from 'openai';
+import { type BatchWorker, type BatchWorkerOptions, startBatchWorker } from '../../src/batch/worker.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/server.js';
 import { createRuntime, type Runtime } from '../../src/runtime/host.js';
 

@@ -51,8 +51,10 @@ function isBase64Char(c: number): boolean {
     (c >= 0x41 && c <= 0x5a) || // A-Z
     (c >= 0x61 && c <= 0x7a) || // a-z
     (c >= 0x30 && c <= 0x39) || // 0-9
-    c === 0x2b || c === 0x2f || // + /
-    c === 0x2d || c === 0x5f // - _
+    c === 0x2b ||
+    c === 0x2f || // + /
+    c === 0x2d ||
+    c === 0x5f // - _
   );
 }
 

@@ -139,9 +139,26 @@ describe('decodeAudio: formats through ffmpeg', { skip: ffmpeg ? false : 'no ffm
     { name: 'ogg opus', muxer: 'ogg', args: ['-c:a', 'libopus', '-b:a', '64k'], container: 'ogg', hint: 'ogg', rate: 48000, ampTol: 0.1 },
     { name: 'webm opus', muxer: 'webm', args: ['-c:a', 'libopus', '-b:a', '64k'], container: 'webm', hint: 'webm', rate: 48000, ampTol: 0.1 },
     { name: 'm4a aac (index at the end)', muxer: 'ipod', args: ['-c:a', 'aac', '-b:a', '96k'], container: 'mp4', hint: 'm4a', rate, ampTol: 0.1 },
-    { name: 'mp4 aac with faststart', muxer: 'mp4', args: ['-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart'], container: 'mp4', hint: 'mp4', rate, ampTol: 0.1 },
+    {
+      name: 'mp4 aac with faststart',
+      muxer: 'mp4',
+      args: ['-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart'],
+      container: 'mp4',
+      hint: 'mp4',
+      rate,
+      ampTol: 0.1,
+    },
     { name: 'raw ADTS aac', muxer: 'adts', args: ['-c:a', 'aac', '-b:a', '96k'], container: 'aac', hint: 'aac', rate, ampTol: 0.1 },
-    { name: 'stereo mp3 (decoded in process)', muxer: 'mp3', args: ['-c:a', 'libmp3lame', '-b:a', '96k'], container: 'mp3', hint: 'mpga', rate, ampTol: 0.1, exact: true },
+    {
+      name: 'stereo mp3 (decoded in process)',
+      muxer: 'mp3',
+      args: ['-c:a', 'libmp3lame', '-b:a', '96k'],
+      container: 'mp3',
+      hint: 'mpga',
+      rate,
+      ampTol: 0.1,
+      exact: true,
+    },
     { name: 'IMA ADPCM WAV (handed to ffmpeg)', muxer: 'wav', args: ['-c:a', 'adpcm_ima_wav'], container: 'wav', hint: 'wav', rate, ampTol: 0.05 },
   ];
   for (const f of formats) {
@@ -220,7 +237,10 @@ describe('decodeAudio: malformed input', () => {
   it('rejects an already aborted request without decoding', async () => {
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(decodeAudio(corpus.validWavCases()[0]!.bytes, { param: PARAM, signal: ac.signal }), (e: unknown) => e instanceof ApiError && e.status === 499);
+    await assert.rejects(
+      decodeAudio(corpus.validWavCases()[0]!.bytes, { param: PARAM, signal: ac.signal }),
+      (e: unknown) => e instanceof ApiError && e.status === 499,
+    );
   });
 
   it('survives 400 random mutations of WAV and MP3 files: each decodes or is a 400, quickly', async () => {
@@ -290,11 +310,14 @@ describe('decodeBase64Strict', () => {
       () => decodeBase64Strict(big, PARAM),
       (e: unknown) => e instanceof ApiError && e.code === 'audio_too_large' && e.param === PARAM,
     );
-    assert.throws(() => decodeBase64Strict(b64, PARAM, { maxBytes: 100 }), (e: unknown) => e instanceof ApiError && e.code === 'audio_too_large');
+    assert.throws(
+      () => decodeBase64Strict(b64, PARAM, { maxBytes: 100 }),
+      (e: unknown) => e instanceof ApiError && e.code === 'audio_too_large',
+    );
   });
 });
 
-describe('decoder memory and speed', { skip: process.env['PARLEY_SKIP_SLOW'] ? 'PARLEY_SKIP_SLOW set' : false }, () => {
+describe('decoder memory and speed', { skip: process.env.PARLEY_SKIP_SLOW ? 'PARLEY_SKIP_SLOW set' : false }, () => {
   it('decodes a 20 MB WAV with peak memory growth under 3× its size', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('measure-decode.ts', fixtures).pathname, 'wav16-mono'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

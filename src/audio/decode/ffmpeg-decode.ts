@@ -74,21 +74,36 @@ export async function decodeWithFfmpeg(bytes: Uint8Array, container: Exclude<Con
 
 function run(binary: string, bytes: Uint8Array, demuxer: string, input: string, opts: FfmpegDecodeOptions): Promise<DecodedByFfmpeg> {
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-protocol_whitelist', 'file,pipe',
-    '-f', demuxer, '-i', input,
-    '-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-protocol_whitelist',
+    'file,pipe',
+    '-f',
+    demuxer,
+    '-i',
+    input,
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
     ...(opts.maxRate ? ['-ar', String(opts.maxRate)] : []),
-    '-c:a', 'pcm_f32le', '-f', 'wav', 'pipe:1',
+    '-c:a',
+    'pcm_f32le',
+    '-f',
+    'wav',
+    'pipe:1',
   ];
   // -nostdin only stops ffmpeg reading keys from stdin; with pipe:0 as input stdin still carries the file.
   if (input === 'pipe:0') args.splice(args.indexOf('-nostdin'), 1);
 
   return new Promise<DecodedByFfmpeg>((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const wav = new WavStreamDecoder(
-      (format) => new MonoBuffer(0, Math.floor(opts.maxDurationSec * format.sampleRate), opts.maxDurationSec),
-    );
+    const wav = new WavStreamDecoder((format) => new MonoBuffer(0, Math.floor(opts.maxDurationSec * format.sampleRate), opts.maxDurationSec));
     let stderr = '';
     let settled = false;
 
@@ -103,10 +118,7 @@ function run(binary: string, bytes: Uint8Array, demuxer: string, input: string, 
       else resolve(value!);
     };
     const onAbort = () => finish(ApiError.cancelled());
-    const timer = setTimeout(
-      () => finish(new DecodeFailure(`ffmpeg did not finish within ${opts.timeoutMs} ms`, { cause: stderr })),
-      opts.timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new DecodeFailure(`ffmpeg did not finish within ${opts.timeoutMs} ms`, { cause: stderr })), opts.timeoutMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     child.on('error', (e: NodeJS.ErrnoException) => {

@@ -16,15 +16,27 @@ import { sniffContainer } from './sniff.js';
 import type { Container, DecodeAudioOptions, DecodedAudio } from './types.js';
 import { decodeWav, parseWavHeader } from './wav.js';
 
-export type { Container, DecodeAudioOptions, DecodedAudio } from './types.js';
-export { decodeBase64Strict, type DecodeBase64Options } from './base64.js';
-export { sniffContainer } from './sniff.js';
+export { type DecodeBase64Options, decodeBase64Strict } from './base64.js';
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_DURATION_SEC, DEFAULT_TIMEOUT_MS } from './limits.js';
+export { sniffContainer } from './sniff.js';
+export type { Container, DecodeAudioOptions, DecodedAudio } from './types.js';
 
 /** What each client-side format name means as a container. */
 const HINTS: Record<string, Container> = {
-  wav: 'wav', wave: 'wav', mp3: 'mp3', mpeg: 'mp3', mpga: 'mp3', flac: 'flac', ogg: 'ogg', oga: 'ogg', opus: 'ogg',
-  webm: 'webm', mkv: 'webm', mp4: 'mp4', m4a: 'mp4', aac: 'aac',
+  wav: 'wav',
+  wave: 'wav',
+  mp3: 'mp3',
+  mpeg: 'mp3',
+  mpga: 'mp3',
+  flac: 'flac',
+  ogg: 'ogg',
+  oga: 'ogg',
+  opus: 'ogg',
+  webm: 'webm',
+  mkv: 'webm',
+  mp4: 'mp4',
+  m4a: 'mp4',
+  aac: 'aac',
 };
 
 /** Decode any supported audio file to mono floats at its own sample rate. */

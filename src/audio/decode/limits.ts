@@ -9,11 +9,7 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** 400 `audio_too_large` naming the field. */
 export function tooLargeError(param: string, size: number, maxBytes: number): ApiError {
-  return ApiError.invalidRequest(
-    param,
-    `Audio data is too large: ${formatMb(size)} MB, the maximum is ${formatMb(maxBytes)} MB.`,
-    'audio_too_large',
-  );
+  return ApiError.invalidRequest(param, `Audio data is too large: ${formatMb(size)} MB, the maximum is ${formatMb(maxBytes)} MB.`, 'audio_too_large');
 }
 
 /** 400 `audio_too_long` naming the field. */

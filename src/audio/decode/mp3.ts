@@ -9,8 +9,8 @@
  */
 import type { MPEGDecoder as MpegDecoderType } from 'mpg123-decoder';
 import { ApiError } from '../../errors.js';
-import { DecodeFailure } from './failure.js';
 import { StreamingResampler } from '../resample.js';
+import { DecodeFailure } from './failure.js';
 import { MonoBuffer } from './mono-buffer.js';
 import { countMpegFrames, findMpegStream, skipId3v2 } from './sniff.js';
 

@@ -156,14 +156,7 @@ export function decodeWav(bytes: Uint8Array, layout: WavLayout, maxSamples: numb
  * Decode `frames` interleaved frames starting at `offset` of `bytes` into `out[outOffset…]`,
  * averaging the channels. Non-finite floats become 0 so NaN never reaches an engine.
  */
-export function decodeFramesInto(
-  bytes: Uint8Array,
-  offset: number,
-  frames: number,
-  format: WavFormat,
-  out: Float32Array,
-  outOffset: number,
-): void {
+export function decodeFramesInto(bytes: Uint8Array, offset: number, frames: number, format: WavFormat, out: Float32Array, outOffset: number): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ch = format.channels;
   const step = format.bytesPerSample;
@@ -326,8 +319,36 @@ function parseFmt(view: DataView, body: number, size: number): WavFormat {
 
 /** Chunk ids seen in the wild, to tell where the next chunk starts after an unpadded odd chunk. */
 const KNOWN_CHUNKS = new Set([
-  'data', 'fmt ', 'LIST', 'fact', 'cue ', 'smpl', 'inst', 'bext', 'JUNK', 'junk', 'PAD ', 'pad ', 'FLLR', 'id3 ', 'ID3 ',
-  'iXML', 'acid', 'plst', 'PEAK', 'cart', 'levl', 'axml', 'umid', 'DISP', 'afsp', 'ds64', 'minf', 'elm1', 'regn', 'ovwf',
+  'data',
+  'fmt ',
+  'LIST',
+  'fact',
+  'cue ',
+  'smpl',
+  'inst',
+  'bext',
+  'JUNK',
+  'junk',
+  'PAD ',
+  'pad ',
+  'FLLR',
+  'id3 ',
+  'ID3 ',
+  'iXML',
+  'acid',
+  'plst',
+  'PEAK',
+  'cart',
+  'levl',
+  'axml',
+  'umid',
+  'DISP',
+  'afsp',
+  'ds64',
+  'minf',
+  'elm1',
+  'regn',
+  'ovwf',
 ]);
 
 /** Offset of the chunk after the one whose body starts at `body`, honouring (or not) the pad byte. */

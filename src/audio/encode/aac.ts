@@ -2,7 +2,7 @@
  * AAC-LC in ADTS frames, through an ffmpeg child process (no usable in-process AAC encoder
  * exists for Node); the process handling is `FfmpegEncoder`'s.
  */
-import { FfmpegEncoder, FrameCounter, type FfmpegCodec, type FfmpegEncoderOptions } from './ffmpeg-encoder.js';
+import { type FfmpegCodec, FfmpegEncoder, type FfmpegEncoderOptions, FrameCounter } from './ffmpeg-encoder.js';
 
 /** Bit rate passed to ffmpeg's native AAC encoder. */
 export const AAC_BITRATE = '64k';

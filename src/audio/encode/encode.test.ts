@@ -1,4 +1,3 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -6,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { isApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
@@ -13,9 +13,9 @@ import { concatBytes, floatToInt16, floatToS16le, s16leToFloat } from '../pcm.js
 import { amplitudeAt, dominantFrequency, tone, whiteNoise } from '../test-signals.js';
 import type { AudioEncoder, OutputFormat } from '../types.js';
 import { AacEncoder, adtsFrameLength } from './aac.js';
-import { ffmpegEncoders, FrameCounter } from './ffmpeg-encoder.js';
+import { FrameCounter, ffmpegEncoders } from './ffmpeg-encoder.js';
 import { CONTENT_TYPES, createEncoder, encodeAll, OUTPUT_FORMATS } from './index.js';
-import { Mp3Encoder, mpegAudioFrameLength, type Mp3EncoderOptions } from './mp3.js';
+import { Mp3Encoder, type Mp3EncoderOptions, mpegAudioFrameLength } from './mp3.js';
 import { oggCrc32 } from './ogg.js';
 import { OPUS_PRE_SKIP } from './opus.js';
 
@@ -140,7 +140,10 @@ for (const streaming of [false, true]) {
 
 test('writes an exact WAV header and the samples as s16le when not streaming', async () => {
   const { bytes, writes } = await encodeChunked('wav', input);
-  assert.ok(writes.every((w) => w.length === 0), 'nothing before end: the sizes are not known yet');
+  assert.ok(
+    writes.every((w) => w.length === 0),
+    'nothing before end: the sizes are not known yet',
+  );
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ascii = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 4));
   assert.equal(ascii(0), 'RIFF');

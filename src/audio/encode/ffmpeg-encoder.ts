@@ -9,12 +9,12 @@
  * `PreferFfmpegEncoder` picks, on first use, between an ffmpeg encoder and an in-process one:
  * ffmpeg when `ffmpegPath()` finds a binary whose build has the codec's encoder, else in-process.
  */
-import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { ApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { concatBytes, floatToS16le } from '../pcm.js';
-import { OUTPUT_SAMPLE_RATE, type AudioEncoder, type OutputFormat } from '../types.js';
+import { type AudioEncoder, OUTPUT_SAMPLE_RATE, type OutputFormat } from '../types.js';
 import { EMPTY, EncoderBase } from './base.js';
 
 /** Most stderr kept for the error cause. */

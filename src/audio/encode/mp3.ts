@@ -5,9 +5,9 @@
  * frames (576 samples each at 24 kHz): no ID3 tag, no Xing/LAME header.
  */
 import { concatBytes, floatToInt16 } from '../pcm.js';
-import { OUTPUT_SAMPLE_RATE, type AudioEncoder } from '../types.js';
+import { type AudioEncoder, OUTPUT_SAMPLE_RATE } from '../types.js';
 import { EMPTY, EncoderBase } from './base.js';
-import { FfmpegEncoder, FrameCounter, PreferFfmpegEncoder, type FfmpegCodec, type FfmpegEncoderOptions, type PreferFfmpegOptions } from './ffmpeg-encoder.js';
+import { type FfmpegCodec, FfmpegEncoder, type FfmpegEncoderOptions, FrameCounter, PreferFfmpegEncoder, type PreferFfmpegOptions } from './ffmpeg-encoder.js';
 
 /** Bit rate, kbit/s: plenty for speech at 24 kHz (MPEG-2 allows 8–160). */
 export const MP3_KBPS = 64;

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { OggPageWriter, oggCrc32 } from './ogg.js';
 
 interface Page {
@@ -21,7 +21,13 @@ function parse(bytes: Uint8Array): Page[] {
     const copy = bytes.slice(at, at + len);
     copy.fill(0, 22, 26);
     assert.equal(oggCrc32(copy), v.getUint32(22, true), `CRC of page at ${at}`);
-    pages.push({ flags: bytes[at + 5]!, granule: v.getBigInt64(6, true), sequence: v.getUint32(18, true), lacing, body: bytes.subarray(at + 27 + nseg, at + len) });
+    pages.push({
+      flags: bytes[at + 5]!,
+      granule: v.getBigInt64(6, true),
+      sequence: v.getUint32(18, true),
+      lacing,
+      body: bytes.subarray(at + 27 + nseg, at + len),
+    });
     at += len;
   }
   return pages;
@@ -61,10 +67,13 @@ test('computes the Ogg CRC-32 of a known page', () => {
 test('round-trips packets of awkward sizes, a packet spanning several pages included', () => {
   const sizes = [0, 1, 254, 255, 256, 510, 70_000, 3];
   const w = new OggPageWriter(0x1234);
-  sizes.forEach((n, i) => w.addPacket(filled(n, i), i + 1));
+  for (const [i, n] of sizes.entries()) w.addPacket(filled(n, i), i + 1);
   w.flushPage({ eos: true });
   const pages = parse(w.take());
-  assert.deepEqual(packets(pages), sizes.map((n, i) => filled(n, i)));
+  assert.deepEqual(
+    packets(pages),
+    sizes.map((n, i) => filled(n, i)),
+  );
   assert.ok(pages.length >= 2);
   pages.forEach((p, i) => {
     assert.equal(p.sequence, i);

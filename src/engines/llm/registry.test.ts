@@ -12,7 +12,10 @@ describe('LLM engine registry', () => {
   });
 
   it('rejects an unknown engine id with invalid_value on llm.engine', async () => {
-    await assert.rejects(createLlmEngine('gpt', { modelsDir: '', threads: 1 }), (e: unknown) => isApiError(e) && e.code === 'invalid_value' && e.param === 'llm.engine');
+    await assert.rejects(
+      createLlmEngine('gpt', { modelsDir: '', threads: 1 }),
+      (e: unknown) => isApiError(e) && e.code === 'invalid_value' && e.param === 'llm.engine',
+    );
   });
 
   it('creates an openai-compatible engine without contacting the upstream when the model is set', async () => {

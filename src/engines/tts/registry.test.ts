@@ -2,8 +2,16 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { isApiError } from '../../errors.js';
-import { KOKORO_VOICES, KOKORO_VOICE_MAP } from './kokoro/voices.js';
-import { TTS_ENGINE_IDS, VoiceMapError, assertValidVoiceMap, createTtsEngine, describeVoiceMapProblems, loadTtsEngineDescriptor, validateVoiceMap } from './registry.js';
+import { KOKORO_VOICE_MAP, KOKORO_VOICES } from './kokoro/voices.js';
+import {
+  assertValidVoiceMap,
+  createTtsEngine,
+  describeVoiceMapProblems,
+  loadTtsEngineDescriptor,
+  TTS_ENGINE_IDS,
+  VoiceMapError,
+  validateVoiceMap,
+} from './registry.js';
 import { FakeTtsEngine } from './test-fakes.js';
 import { OPENAI_VOICES, type TtsEngine } from './types.js';
 
@@ -24,7 +32,10 @@ describe('TTS registry', () => {
   });
 
   test('rejects an unknown engine id naming the known ones', async () => {
-    await assert.rejects(createTtsEngine('festival', opts), (e) => isApiError(e) && e.code === 'invalid_value' && /'flite', 'espeak-ng', and 'kokoro'/.test(e.message));
+    await assert.rejects(
+      createTtsEngine('festival', opts),
+      (e) => isApiError(e) && e.code === 'invalid_value' && /'flite', 'espeak-ng', and 'kokoro'/.test(e.message),
+    );
   });
 
   test('every engine’s default voice map covers the 13 OpenAI names with voices it has', () => {
@@ -49,20 +60,29 @@ describe('TTS registry', () => {
     assert.match(text, /'alloy' → 'af_alloy': flite has no voice 'af_alloy'/);
     assert.match(text, /'echo' → 'nosuch'/);
     assert.match(text, /Voices of flite: slt, rms, awb, kal16, kal/);
-    assert.throws(() => assertValidVoiceMap(flite, map), (e) => e instanceof VoiceMapError && e.problems.length === 2);
+    assert.throws(
+      () => assertValidVoiceMap(flite, map),
+      (e) => e instanceof VoiceMapError && e.problems.length === 2,
+    );
   });
 
   test('validateVoiceMap reports unmapped OpenAI names and out-of-range factors', () => {
     const { nova: _nova, ...rest } = flite.defaultVoiceMap();
     const problems = validateVoiceMap(flite, { ...rest, onyx: { voice: 'rms', pitch: 9 } });
-    assert.deepEqual(problems.map((p) => [p.name, p.kind]), [
-      ['nova', 'missing'],
-      ['onyx', 'bad-value'],
-    ]);
+    assert.deepEqual(
+      problems.map((p) => [p.name, p.kind]),
+      [
+        ['nova', 'missing'],
+        ['onyx', 'bad-value'],
+      ],
+    );
   });
 
   test('espeak-ng accepts language+variant ids and rejects unknown variants', () => {
     assert.deepEqual(validateVoiceMap(espeak, { ...espeak.defaultVoiceMap(), alloy: { voice: 'fr-fr+f2' } }), []);
-    assert.deepEqual(validateVoiceMap(espeak, { ...espeak.defaultVoiceMap(), alloy: { voice: 'en-us+f9' } }).map((p) => p.name), ['alloy']);
+    assert.deepEqual(
+      validateVoiceMap(espeak, { ...espeak.defaultVoiceMap(), alloy: { voice: 'en-us+f9' } }).map((p) => p.name),
+      ['alloy'],
+    );
   });
 });

@@ -5,8 +5,8 @@
 import { ApiError } from '../../errors.js';
 import { OPENAI_VOICES, type TtsEngine, type TtsEngineDescriptor, type TtsEngineOptions, type VoiceRendering } from './types.js';
 
-export { TtsRouter, type RoutedSpeech, type TtsPlan, type TtsRouterOptions, type TtsRouteRequest, type TtsSpeakRequest } from './router.js';
-export { detectLanguage, type DetectLanguageOptions, type DetectedLanguage } from './language.js';
+export { type DetectedLanguage, type DetectLanguageOptions, detectLanguage } from './language.js';
+export { type RoutedSpeech, type TtsPlan, type TtsRouteRequest, TtsRouter, type TtsRouterOptions, type TtsSpeakRequest } from './router.js';
 
 /** Engine ids, in the order `parley voices` lists them. */
 export const TTS_ENGINE_IDS = ['flite', 'espeak-ng', 'kokoro'] as const;
@@ -85,7 +85,10 @@ export function describeVoiceMapProblems(engine: TtsEngine, problems: readonly V
 
 /** Thrown by {@link assertValidVoiceMap}; `problems` lists them all. */
 export class VoiceMapError extends Error {
-  constructor(readonly problems: readonly VoiceMapProblem[], message: string) {
+  constructor(
+    readonly problems: readonly VoiceMapProblem[],
+    message: string,
+  ) {
     super(message);
     this.name = 'VoiceMapError';
   }

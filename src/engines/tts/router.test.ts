@@ -10,11 +10,27 @@ const GERMAN = 'Guten Tag! Der Zug nach München fährt heute um acht Uhr ab.';
 const ENGLISH = 'Good morning! The train to Boston leaves at eight o’clock today.';
 
 function fakes(): { main: FakeTtsEngine; espeak: FakeTtsEngine; loads: () => number; router: TtsRouter } {
-  const main = new FakeTtsEngine('flite', [{ id: 'slt', language: 'en-US' }, { id: 'rms', language: 'en-US' }], ['en']);
-  const espeak = new FakeTtsEngine('espeak-ng', [{ id: 'de', language: 'de' }, { id: 'en-us', language: 'en-us' }, { id: 'ru', language: 'ru' }], ['de', 'en', 'ru'], {
-    alloy: { voice: 'en-us' },
-    shimmer: { voice: 'en-us', pitch: 1.2 },
-  });
+  const main = new FakeTtsEngine(
+    'flite',
+    [
+      { id: 'slt', language: 'en-US' },
+      { id: 'rms', language: 'en-US' },
+    ],
+    ['en'],
+  );
+  const espeak = new FakeTtsEngine(
+    'espeak-ng',
+    [
+      { id: 'de', language: 'de' },
+      { id: 'en-us', language: 'en-us' },
+      { id: 'ru', language: 'ru' },
+    ],
+    ['de', 'en', 'ru'],
+    {
+      alloy: { voice: 'en-us' },
+      shimmer: { voice: 'en-us', pitch: 1.2 },
+    },
+  );
   let n = 0;
   const router = new TtsRouter({
     main,

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { medianPitch } from '../../audio/pitch.js';
 import { createTtsEngine } from './registry.js';
 import { OPENAI_VOICES, type TtsEngine } from './types.js';

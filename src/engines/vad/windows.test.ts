@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SpeechSegment } from './types.js';
-import { planWindows, sliceAudio, trimSilence, type AudioWindow } from './windows.js';
+import { type AudioWindow, planWindows, sliceAudio, trimSilence } from './windows.js';
 
 const seg = (startSec: number, endSec: number): SpeechSegment => ({ startSec, endSec });
 
@@ -94,7 +94,7 @@ describe('planWindows', () => {
     const segs: SpeechSegment[] = [];
     let t = 0.5;
     let s = 7;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
     while (t < 600) {
       const len = 2 + rnd() * 10;
       segs.push(seg(t, Math.min(600, t + len)));

@@ -104,11 +104,7 @@ export function planWindows(segments: readonly SpeechSegment[], totalSec: number
 }
 
 /** The audio from the first speech to the last (with `padSec` of silence kept), and where it starts. */
-export function trimSilence(
-  pcm: PcmAudio,
-  segments: readonly SpeechSegment[],
-  options: { padSec?: number } = {},
-): { audio: PcmAudio; offsetSec: number } {
+export function trimSilence(pcm: PcmAudio, segments: readonly SpeechSegment[], options: { padSec?: number } = {}): { audio: PcmAudio; offsetSec: number } {
   const totalSec = pcm.samples.length / pcm.sampleRate;
   const segs = normalize(segments, totalSec);
   if (segs.length === 0) return { audio: { samples: pcm.samples.subarray(0, 0), sampleRate: pcm.sampleRate }, offsetSec: 0 };
@@ -139,4 +135,3 @@ function normalize(segments: readonly SpeechSegment[], totalSec: number): Speech
   }
   return out;
 }
-

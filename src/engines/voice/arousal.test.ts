@@ -7,17 +7,19 @@ import type { SpeakerBaseline, VoiceMeasures } from './types.js';
 type Inputs = Pick<VoiceMeasures, 'speechSec' | 'pitch' | 'loudness' | 'rate'>;
 
 /** Synthetic measures: a typical voice unless told otherwise. */
-function measures(o: {
-  sps?: number;
-  medianHz?: number;
-  elevationSt?: number;
-  rangeSt?: number;
-  db?: number;
-  voicedSec?: number;
-  speechSec?: number;
-  noPitch?: boolean;
-  estimated?: boolean;
-} = {}): Inputs {
+function measures(
+  o: {
+    sps?: number;
+    medianHz?: number;
+    elevationSt?: number;
+    rangeSt?: number;
+    db?: number;
+    voicedSec?: number;
+    speechSec?: number;
+    noPitch?: boolean;
+    estimated?: boolean;
+  } = {},
+): Inputs {
   const median = o.medianHz ?? 120;
   const p10 = median / 2 ** ((o.elevationSt ?? 3.5) / 12);
   const range = o.rangeSt ?? 7;
@@ -26,7 +28,15 @@ function measures(o: {
     speechSec: o.speechSec ?? 3,
     pitch: o.noPitch
       ? null
-      : { medianHz: median, minHz: p10 * 0.9, maxHz: p10 * 2 ** (range / 12) * 1.1, p10Hz: p10, p90Hz: p10 * 2 ** (range / 12), rangeSemitones: range, voicedSec: o.voicedSec ?? 2 },
+      : {
+          medianHz: median,
+          minHz: p10 * 0.9,
+          maxHz: p10 * 2 ** (range / 12) * 1.1,
+          p10Hz: p10,
+          p90Hz: p10 * 2 ** (range / 12),
+          rangeSemitones: range,
+          voicedSec: o.voicedSec ?? 2,
+        },
     loudness: { rmsDb: (o.db ?? -20) - 3, peakDb: (o.db ?? -20) + 12, speechRmsDb: o.db ?? -20 },
     rate: { wordsPerSec: sps / 1.4, syllablesPerSec: sps, source: o.estimated ? 'syllable-estimate' : 'transcript' },
   };
@@ -52,7 +62,12 @@ describe('the arousal rule', () => {
   });
 
   test('the same voice is calm slow and low (rate ×0.7, pitch ×0.7) and excited fast and high (rate ×1.6, pitch ×1.5)', () => {
-    for (const [hz, sps] of [[100, 4], [180, 4.5], [130, 4.4], [230, 4.2]] as const) {
+    for (const [hz, sps] of [
+      [100, 4],
+      [180, 4.5],
+      [130, 4.4],
+      [230, 4.2],
+    ] as const) {
       const slow = computeArousal(measures({ sps: sps * 0.7, medianHz: hz * 0.7 }));
       const fast = computeArousal(measures({ sps: sps * 1.6, medianHz: hz * 1.5 }));
       assert.equal(slow.arousal, 'calm', `${hz} Hz slow: ${slow.arousalScore}`);
@@ -60,7 +75,7 @@ describe('the arousal rule', () => {
     }
   });
 
-  test("a fast talker slowed down is on the calm border alone, and clearly calm against their own baseline", () => {
+  test('a fast talker slowed down is on the calm border alone, and clearly calm against their own baseline', () => {
     const slow = measures({ sps: 5 * 0.7, medianHz: 130 * 0.7 });
     const alone = computeArousal(slow);
     const against = computeArousal(slow, { medianHz: 130, voicedSec: 10, syllablesPerSec: 5 });
@@ -109,7 +124,10 @@ describe('the arousal rule', () => {
 
   test('without pitch (a whisper) the other features decide and the weights still sum to 1', () => {
     const r = computeArousal(measures({ noPitch: true, sps: 6.5 }));
-    assert.deepEqual(r.terms.map((t) => t.feature), ['rate', 'loudness']);
+    assert.deepEqual(
+      r.terms.map((t) => t.feature),
+      ['rate', 'loudness'],
+    );
     const sum = r.terms.reduce((a, t) => a + t.weight, 0);
     assert.ok(Math.abs(sum - 1) < 0.01, `weights sum to ${sum}`);
     assert.equal(r.arousal, 'excited');

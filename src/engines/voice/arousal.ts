@@ -90,7 +90,9 @@ export function computeArousal(m: Pick<VoiceMeasures, 'speechSec' | 'pitch' | 'l
   if (m.rate) {
     const sps = m.rate.syllablesPerSec ?? m.rate.wordsPerSec * 1.4;
     if (sps > 0) {
-      const z = base?.syllablesPerSec ? Math.log(sps / base.syllablesPerSec) / Math.log(BASELINE_RATE_STEP) : Math.log(sps / REFERENCE_SYLLABLES_PER_SEC) / Math.log(RATE_STEP);
+      const z = base?.syllablesPerSec
+        ? Math.log(sps / base.syllablesPerSec) / Math.log(BASELINE_RATE_STEP)
+        : Math.log(sps / REFERENCE_SYLLABLES_PER_SEC) / Math.log(RATE_STEP);
       terms.push({ feature: 'rate', z: clampZ(z), weight: AROUSAL_WEIGHTS.rate * (m.rate.source === 'syllable-estimate' ? 0.6 : 1) });
     } else {
       terms.push({ feature: 'rate', z: -2, weight: AROUSAL_WEIGHTS.rate * 0.6 }); // speech but no syllable found: very slow or mumbled

@@ -37,7 +37,10 @@ export function buildCues(a: { sentiment: Sentiment; measures: VoiceMeasures; ar
 
   if (a.sentiment !== 'neutral' && m.text) {
     const sign = a.sentiment === 'positive' ? 1 : -1;
-    const words = m.text.words.filter((w) => Math.sign(w.effect) === sign).slice(0, 3).map((w) => quote(w.phrase));
+    const words = m.text.words
+      .filter((w) => Math.sign(w.effect) === sign)
+      .slice(0, 3)
+      .map((w) => quote(w.phrase));
     if (words.length > 0) cues.push({ phrase: `${a.sentiment} words: ${words.join(', ')}`, detail: words.join(', '), group: 'sentiment' });
   }
 
@@ -60,19 +63,25 @@ export function buildCues(a: { sentiment: Sentiment; measures: VoiceMeasures; ar
     if (strength < CUE_Z) continue;
     if (t.feature === 'pitch' && m.pitch) {
       const hz = Math.round(m.pitch.medianHz);
-      arousal.push(up
-        ? { phrase: 'raised pitch', detail: `high pitch ${hz} Hz`, group: 'arousal', strength }
-        : { phrase: 'low pitch', detail: `low pitch ${hz} Hz`, group: 'arousal', strength });
+      arousal.push(
+        up
+          ? { phrase: 'raised pitch', detail: `high pitch ${hz} Hz`, group: 'arousal', strength }
+          : { phrase: 'low pitch', detail: `low pitch ${hz} Hz`, group: 'arousal', strength },
+      );
     } else if (t.feature === 'range' && m.pitch) {
       const st = Math.round(m.pitch.rangeSemitones);
-      arousal.push(up
-        ? { phrase: 'wide pitch range', detail: `wide range ${st} st`, group: 'arousal', strength }
-        : { phrase: 'flat pitch', detail: `flat pitch ${st} st`, group: 'arousal', strength });
+      arousal.push(
+        up
+          ? { phrase: 'wide pitch range', detail: `wide range ${st} st`, group: 'arousal', strength }
+          : { phrase: 'flat pitch', detail: `flat pitch ${st} st`, group: 'arousal', strength },
+      );
     } else if (t.feature === 'rate' && m.rate) {
       const wps = `${fmt1(m.rate.wordsPerSec)} words/s${m.rate.source === 'syllable-estimate' ? ' (est.)' : ''}`;
-      arousal.push(up
-        ? { phrase: 'fast speech', detail: `fast speech ${wps}`, group: 'arousal', strength }
-        : { phrase: 'slow speech', detail: `slow speech ${wps}`, group: 'arousal', strength });
+      arousal.push(
+        up
+          ? { phrase: 'fast speech', detail: `fast speech ${wps}`, group: 'arousal', strength }
+          : { phrase: 'slow speech', detail: `slow speech ${wps}`, group: 'arousal', strength },
+      );
     }
   }
   arousal.sort((x, y) => y.strength - x.strength);
@@ -80,12 +89,18 @@ export function buildCues(a: { sentiment: Sentiment; measures: VoiceMeasures; ar
 
   const p = m.pauses;
   if (p.count >= 2 && p.ratio >= MANY_PAUSES_RATIO) {
-    cues.push({ phrase: 'many pauses', detail: `${p.count} pauses, ${Math.round(p.ratio * 100)}% of the time, longest ${fmt1(p.longestSec)} s`, group: 'pauses' });
+    cues.push({
+      phrase: 'many pauses',
+      detail: `${p.count} pauses, ${Math.round(p.ratio * 100)}% of the time, longest ${fmt1(p.longestSec)} s`,
+      group: 'pauses',
+    });
   } else if (p.longestSec >= LONG_PAUSE_SEC) {
     const several = p.count >= 2 && p.totalSec / p.count >= LONG_PAUSE_SEC;
-    cues.push(several
-      ? { phrase: 'long pauses', detail: `${p.count} long pauses, ${fmt1(p.totalSec)} s in all`, group: 'pauses' }
-      : { phrase: 'long pause', detail: `long pause ${fmt1(p.longestSec)} s`, group: 'pauses' });
+    cues.push(
+      several
+        ? { phrase: 'long pauses', detail: `${p.count} long pauses, ${fmt1(p.totalSec)} s in all`, group: 'pauses' }
+        : { phrase: 'long pause', detail: `long pause ${fmt1(p.longestSec)} s`, group: 'pauses' },
+    );
   }
   return cues;
 }

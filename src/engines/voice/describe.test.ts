@@ -22,7 +22,16 @@ const upset: VoiceMeasures = {
   loudness: { rmsDb: -18, peakDb: -3, speechRmsDb: -14 },
   rate: { wordsPerSec: 3.9, syllablesPerSec: 7, source: 'transcript' },
   pauses: { count: 1, totalSec: 1.4, longestSec: 1.4, ratio: 0.25, source: 'vad' },
-  text: { compound: -0.872, pos: 0, neg: 0.62, neu: 0.38, words: [{ phrase: 'hate', effect: -0.14 }, { phrase: 'terrible', effect: -0.09 }] },
+  text: {
+    compound: -0.872,
+    pos: 0,
+    neg: 0.62,
+    neu: 0.38,
+    words: [
+      { phrase: 'hate', effect: -0.14 },
+      { phrase: 'terrible', effect: -0.09 },
+    ],
+  },
 };
 
 const silence: VoiceMeasures = {
@@ -84,7 +93,10 @@ describe('cues and the line the language model sees', () => {
     });
     assert.equal(a.arousal, 'calm');
     assert.deepEqual(a.cues, ['slow speech', 'quiet', 'many pauses']);
-    assert.match(describeForModel(a), /^\[voice: calm voice \(-0\.\d\d\): slow speech 1\.6 words\/s, quiet -36 dBFS; 4 pauses, 40% of the time, longest 1\.1 s\]$/);
+    assert.match(
+      describeForModel(a),
+      /^\[voice: calm voice \(-0\.\d\d\): slow speech 1\.6 words\/s, quiet -36 dBFS; 4 pauses, 40% of the time, longest 1\.1 s\]$/,
+    );
   });
 
   test('the description is one line and the analysis is plain JSON', () => {

@@ -27,7 +27,7 @@ export function describeForModel(analysis: VoiceAnalysis): string {
   if (m.speechSec < NO_SPEECH_SEC) {
     parts.push('no speech');
   } else {
-    let details = cues.filter((c) => c.group === 'arousal').map((c) => c.detail);
+    const details = cues.filter((c) => c.group === 'arousal').map((c) => c.detail);
     if (details.length === 0) {
       if (m.rate) details.push(`${fmt1(m.rate.wordsPerSec)} words/s${m.rate.source === 'syllable-estimate' ? ' (est.)' : ''}`);
       if (m.pitch) details.push(`pitch ${Math.round(m.pitch.medianHz)} Hz`);

@@ -117,7 +117,14 @@ describe('the prosody analyzer', () => {
 
   test('VAD segments, when given, decide speech and pauses', async () => {
     const pcm = { samples: syllables(200, 20, 4), sampleRate: 16000 };
-    const a = await analyzer.analyze({ pcm, speech: [{ startSec: 0, endSec: 2 }, { startSec: 3, endSec: 4.8 }, { startSec: 4.5, endSec: 9 }] });
+    const a = await analyzer.analyze({
+      pcm,
+      speech: [
+        { startSec: 0, endSec: 2 },
+        { startSec: 3, endSec: 4.8 },
+        { startSec: 4.5, endSec: 9 },
+      ],
+    });
     assert.equal(a.measures.pauses.source, 'vad');
     assert.equal(a.measures.pauses.count, 1);
     assert.equal(a.measures.pauses.longestSec, 1);
@@ -134,7 +141,10 @@ describe('the prosody analyzer', () => {
   });
 
   test('a transcript in another language than English gets no sentiment', async () => {
-    const a = await analyzer.analyze({ pcm: { samples: syllables(150, 8, 4), sampleRate: 16000 }, transcript: { text: 'Das ist die schlechteste Idee', language: 'de' } });
+    const a = await analyzer.analyze({
+      pcm: { samples: syllables(150, 8, 4), sampleRate: 16000 },
+      transcript: { text: 'Das ist die schlechteste Idee', language: 'de' },
+    });
     assert.equal(a.measures.text, null);
     assert.equal(a.sentiment, 'neutral');
     assert.equal(a.measures.rate?.source, 'transcript'); // the words still give the rate
@@ -155,7 +165,10 @@ describe('the prosody analyzer', () => {
       const pcm = await load(name);
       const text = transcripts.get(name)!;
       const speech = await vad.detect(pcm);
-      for (const input of [{ pcm, transcript: { text } }, { pcm, transcript: { text }, speech }]) {
+      for (const input of [
+        { pcm, transcript: { text } },
+        { pcm, transcript: { text }, speech },
+      ]) {
         const t0 = performance.now();
         const a = await analyzer.analyze(input);
         const ms = performance.now() - t0;

@@ -42,9 +42,40 @@ function loadVader(): Promise<PolarityFn> {
 
 /** Words VADER treats as negating the next few words (its NEGATE list, the common part). */
 const NEGATORS = new Set([
-  'not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'nowhere', 'cannot', 'without', 'rarely', 'seldom', 'despite',
-  'aint', 'arent', 'cant', 'couldnt', 'didnt', 'doesnt', 'dont', 'hadnt', 'hasnt', 'havent', 'isnt', 'mightnt', 'mustnt', 'neednt',
-  'shant', 'shouldnt', 'wasnt', 'werent', 'wont', 'wouldnt',
+  'not',
+  'no',
+  'never',
+  'none',
+  'nobody',
+  'nothing',
+  'neither',
+  'nor',
+  'nowhere',
+  'cannot',
+  'without',
+  'rarely',
+  'seldom',
+  'despite',
+  'aint',
+  'arent',
+  'cant',
+  'couldnt',
+  'didnt',
+  'doesnt',
+  'dont',
+  'hadnt',
+  'hasnt',
+  'havent',
+  'isnt',
+  'mightnt',
+  'mustnt',
+  'neednt',
+  'shant',
+  'shouldnt',
+  'wasnt',
+  'werent',
+  'wont',
+  'wouldnt',
 ]);
 
 /** Most lexicon words examined one by one (the strongest); the rest still count in the score. */
@@ -104,7 +135,11 @@ function quotePhrase(tokens: readonly string[], index: number, negated: boolean)
   if (negated) {
     for (let j = index - 1; j >= Math.max(0, index - 3); j--) {
       const w = bare(tokens[j]!).toLowerCase();
-      if (NEGATORS.has(w.replace(/['’]/g, '')) || /n['’]t$/.test(w)) return tokens.slice(j, index + 1).map(bare).join(' ');
+      if (NEGATORS.has(w.replace(/['’]/g, '')) || /n['’]t$/.test(w))
+        return tokens
+          .slice(j, index + 1)
+          .map(bare)
+          .join(' ');
     }
   }
   return bare(tokens[index]!) || tokens[index]!;

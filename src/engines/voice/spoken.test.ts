@@ -49,7 +49,10 @@ describe('the analyzer on speech from the flite TTS engine', () => {
       assert.equal(pos.sentiment, 'positive', show(pos));
       assert.equal(neg.sentiment, 'negative', show(neg));
       assert.ok(pos.score >= 0.5 && neg.score <= -0.5);
-      assert.ok(neg.cues.some((c) => c.startsWith('negative words:') && c.includes("'hate'")), neg.cues.join());
+      assert.ok(
+        neg.cues.some((c) => c.startsWith('negative words:') && c.includes("'hate'")),
+        neg.cues.join(),
+      );
       assert.match(describeForModel(neg), /^\[voice: negative sentiment \(-0\.\d\d\): 'hate'/);
     });
   }
@@ -62,12 +65,18 @@ describe('the analyzer on speech from the flite TTS engine', () => {
         const excited = await hear(text, { voice, ...FAST_HIGH });
         assert.equal(calm.arousal, 'calm', show(calm));
         assert.equal(excited.arousal, 'excited', show(excited));
-        assert.ok(calm.arousalScore < plain.arousalScore && plain.arousalScore < excited.arousalScore, `${calm.arousalScore} < ${plain.arousalScore} < ${excited.arousalScore}`);
+        assert.ok(
+          calm.arousalScore < plain.arousalScore && plain.arousalScore < excited.arousalScore,
+          `${calm.arousalScore} < ${plain.arousalScore} < ${excited.arousalScore}`,
+        );
         // The words decide the sentiment, not the voice.
         assert.equal(calm.sentiment, excited.sentiment);
         assert.ok(excited.cues.includes('fast speech'), excited.cues.join());
         assert.ok(excited.measures.rate!.wordsPerSec > calm.measures.rate!.wordsPerSec * 1.8);
-        assert.ok(excited.measures.pitch!.medianHz > calm.measures.pitch!.medianHz * 1.6, `${excited.measures.pitch!.medianHz} vs ${calm.measures.pitch!.medianHz} Hz`);
+        assert.ok(
+          excited.measures.pitch!.medianHz > calm.measures.pitch!.medianHz * 1.6,
+          `${excited.measures.pitch!.medianHz} vs ${calm.measures.pitch!.medianHz} Hz`,
+        );
       }
     });
   }
@@ -84,7 +93,10 @@ describe('the analyzer on speech from the flite TTS engine', () => {
     const fast = await analyzer.analyze({ pcm: await speak(NEUTRAL, { voice: 'rms', ...FAST_HIGH }) });
     assert.equal(slow.measures.rate?.source, 'syllable-estimate');
     assert.equal(slow.measures.text, null);
-    assert.ok(fast.measures.rate!.syllablesPerSec! > 1.6 * slow.measures.rate!.syllablesPerSec!, `${slow.measures.rate!.syllablesPerSec} → ${fast.measures.rate!.syllablesPerSec}`);
+    assert.ok(
+      fast.measures.rate!.syllablesPerSec! > 1.6 * slow.measures.rate!.syllablesPerSec!,
+      `${slow.measures.rate!.syllablesPerSec} → ${fast.measures.rate!.syllablesPerSec}`,
+    );
     assert.equal(slow.arousal, 'calm', show(slow));
     // An estimated rate weighs 0.6× and undercounts fast speech, so "fast and high" lands on the
     // excited side of neutral rather than always past the threshold.

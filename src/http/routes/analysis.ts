@@ -9,7 +9,6 @@ import { asObject, readString } from '../validate.js';
 import { snakeKeys } from '../wire.js';
 import { clientAbortSignal, type RouteOptions } from './speech.js';
 
-
 /**
  * `POST /v1/audio/analysis` (a Parley extension): what was said and how. Multipart `file` (+
  * `language`), or JSON `{"audio": "<base64>", "format"?: "wav", "language"?: "en"}` →

@@ -27,7 +27,11 @@ export function compareApiVersions(a: string, b: string): number {
 export function apiVersion(request: FastifyRequest): string {
   const version = (request.query as Record<string, unknown>)['api-version'];
   if (typeof version !== 'string' || version.length === 0) {
-    throw ApiError.invalidRequest('api-version', "Missing required query parameter: 'api-version'. Use e.g. ?api-version=2025-01-01-preview.", 'missing_required_parameter');
+    throw ApiError.invalidRequest(
+      'api-version',
+      "Missing required query parameter: 'api-version'. Use e.g. ?api-version=2025-01-01-preview.",
+      'missing_required_parameter',
+    );
   }
   if (Number.isNaN(compareApiVersions(version, AZURE_AUDIO_API_VERSION))) {
     throw ApiError.invalidRequest('api-version', `Unsupported api-version '${version}'. Expected a version like '2025-01-01-preview'.`, 'invalid_value');
@@ -66,7 +70,11 @@ export function azureRoutes(app: FastifyInstance, services: Services): void {
     const usesAudio = (Array.isArray(body?.modalities) && body.modalities.includes('audio')) || JSON.stringify(body?.messages ?? '').includes('"input_audio"');
     const version = apiVersion(request);
     if (usesAudio && compareApiVersions(version, AZURE_AUDIO_API_VERSION) < 0) {
-      throw ApiError.invalidRequest('api-version', `Audio in chat completions requires api-version ${AZURE_AUDIO_API_VERSION} or later; this request used '${version}'.`, 'unsupported_api_version');
+      throw ApiError.invalidRequest(
+        'api-version',
+        `Audio in chat completions requires api-version ${AZURE_AUDIO_API_VERSION} or later; this request used '${version}'.`,
+        'unsupported_api_version',
+      );
     }
     return model;
   };

@@ -26,12 +26,27 @@ function readMetadata(value: unknown): Record<string, string> | null {
   if (value === undefined || value === null) return null;
   const o = asObject(value, 'metadata');
   const entries = Object.entries(o);
-  if (entries.length > 16) throw ApiError.invalidRequest('metadata', `Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got ${entries.length} instead.`, 'object_above_max_properties');
+  if (entries.length > 16)
+    throw ApiError.invalidRequest(
+      'metadata',
+      `Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got ${entries.length} instead.`,
+      'object_above_max_properties',
+    );
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (k.length > 64) throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata': keys can be at most 64 characters long, but '${k.slice(0, 16)}…' has ${k.length}.`, 'invalid_value');
+    if (k.length > 64)
+      throw ApiError.invalidRequest(
+        `metadata.${k}`,
+        `Invalid 'metadata': keys can be at most 64 characters long, but '${k.slice(0, 16)}…' has ${k.length}.`,
+        'invalid_value',
+      );
     if (typeof v !== 'string') throw ApiError.invalidRequest(`metadata.${k}`, `Invalid type for 'metadata.${k}': expected a string.`, 'invalid_type');
-    if (v.length > 512) throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata.${k}': string too long. Expected a string with maximum length 512, but got a string with length ${v.length} instead.`, 'string_above_max_length');
+    if (v.length > 512)
+      throw ApiError.invalidRequest(
+        `metadata.${k}`,
+        `Invalid 'metadata.${k}': string too long. Expected a string with maximum length 512, but got a string with length ${v.length} instead.`,
+        'string_above_max_length',
+      );
     out[k] = v;
   }
   return out;
@@ -99,7 +114,11 @@ export function mountBatchRoutes(app: FastifyInstance, services: Services, optio
     const file = services.store.files.get(inputFileId, owner);
     if (!file) throw ApiError.notFound(`No such File object: ${inputFileId}`, null, 'input_file_id');
     if (file.purpose !== 'batch') {
-      throw ApiError.invalidRequest('input_file_id', `The input file ${inputFileId} has purpose '${file.purpose}'; a batch needs a file uploaded with purpose 'batch'.`, 'invalid_value');
+      throw ApiError.invalidRequest(
+        'input_file_id',
+        `The input file ${inputFileId} has purpose '${file.purpose}'; a batch needs a file uploaded with purpose 'batch'.`,
+        'invalid_value',
+      );
     }
     const batch = batches.create({ owner, endpoint: endpoint as BatchEndpoint, inputFileId, completionWindow, windowSec, metadata });
     return wireBatch(batch);

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import { decodeAudio, decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
 import type { LlmResponseFormat, LlmTool, LlmToolCall } from '../../engines/llm/types.js';
-import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
 import { CHAT_AUDIO_FORMATS, type ChatPart, type ChatTurnMessage, type ChatTurnRequest } from '../../pipeline/chat/types.js';
+import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
 import { ApiError, listQuoted } from '../errors.js';
 import type { Services } from '../services.js';
-import { asObject, readBoolean, readEnum, readNumber, readString, type Body } from '../validate.js';
+import { asObject, type Body, readBoolean, readEnum, readNumber, readString } from '../validate.js';
 
 const INPUT_AUDIO_FORMATS = ['wav', 'mp3'] as const;
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
@@ -42,7 +42,12 @@ function textOf(content: unknown, param: string): string {
 async function userParts(content: unknown, param: string, signal?: AbortSignal): Promise<ChatPart[]> {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw typeError(param, 'a string or an array of content parts');
-  if (content.length === 0) throw ApiError.invalidRequest(param, `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`, 'empty_array');
+  if (content.length === 0)
+    throw ApiError.invalidRequest(
+      param,
+      `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
+      'empty_array',
+    );
   const parts: ChatPart[] = [];
   for (let j = 0; j < content.length; j++) {
     const at = `${param}[${j}]`;
@@ -56,7 +61,7 @@ async function userParts(content: unknown, param: string, signal?: AbortSignal):
         const format = readEnum(audio, 'format', INPUT_AUDIO_FORMATS, { required: true }, `${at}.input_audio`)!;
         const data = readString(audio, 'data', { required: true }, `${at}.input_audio`);
         const bytes = decodeBase64Strict(data, `${at}.input_audio.data`, { maxBytes: MAX_INPUT_AUDIO_BYTES });
-        let pcm;
+        let pcm: Awaited<ReturnType<typeof decodeAudio>>;
         try {
           pcm = await decodeAudio(bytes, { param: `${at}.input_audio.data`, format, maxBytes: MAX_INPUT_AUDIO_BYTES, maxRate: RECOGNITION_RATE, signal });
         } catch (e) {
@@ -69,7 +74,11 @@ async function userParts(content: unknown, param: string, signal?: AbortSignal):
       }
       case 'image_url':
       case 'file':
-        throw ApiError.invalidRequest(`${at}.type`, `Invalid content type: '${String(p.type)}' is not supported by this model. Supported types are: 'text' and 'input_audio'.`, 'unsupported_value');
+        throw ApiError.invalidRequest(
+          `${at}.type`,
+          `Invalid content type: '${String(p.type)}' is not supported by this model. Supported types are: 'text' and 'input_audio'.`,
+          'unsupported_value',
+        );
       default:
         throw ApiError.invalidValue(`${at}.type`, p.type, ['text', 'input_audio', 'image_url']);
     }
@@ -94,7 +103,12 @@ function toolCallsOf(value: unknown, param: string): LlmToolCall[] | undefined {
 async function parseMessages(value: unknown, services: Services, apiKey: string | undefined, signal?: AbortSignal): Promise<ChatTurnMessage[]> {
   if (value === undefined || value === null) throw ApiError.missingParameter('messages');
   if (!Array.isArray(value)) throw typeError('messages', 'an array');
-  if (value.length === 0) throw ApiError.invalidRequest('messages', "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'empty_array');
+  if (value.length === 0)
+    throw ApiError.invalidRequest(
+      'messages',
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      'empty_array',
+    );
   const out: ChatTurnMessage[] = [];
   for (let i = 0; i < value.length; i++) {
     const at = `messages[${i}]`;
@@ -116,7 +130,13 @@ async function parseMessages(value: unknown, services: Services, apiKey: string 
           const id = readString(ref, 'id', { required: true }, `${at}.audio`);
           const stored = services.audioStore.get(id, apiKey);
           if (!stored) {
-            throw new ApiError({ status: 400, type: 'invalid_request_error', code: 'audio_not_found', param: `${at}.audio.id`, message: `Assistant audio ${id} not found.` });
+            throw new ApiError({
+              status: 400,
+              type: 'invalid_request_error',
+              code: 'audio_not_found',
+              param: `${at}.audio.id`,
+              message: `Assistant audio ${id} not found.`,
+            });
           }
           text = text ? `${text}\n${stored.transcript}` : stored.transcript;
         }
@@ -124,10 +144,18 @@ async function parseMessages(value: unknown, services: Services, apiKey: string 
         break;
       }
       case 'tool':
-        out.push({ role: 'tool', parts: [{ type: 'text', text: textOf(m.content, `${at}.content`) }], toolCallId: readString(m, 'tool_call_id', { required: true }, at) });
+        out.push({
+          role: 'tool',
+          parts: [{ type: 'text', text: textOf(m.content, `${at}.content`) }],
+          toolCallId: readString(m, 'tool_call_id', { required: true }, at),
+        });
         break;
       case 'function':
-        out.push({ role: 'tool', parts: [{ type: 'text', text: textOf(m.content, `${at}.content`) }], toolCallId: readString(m, 'name', {}, at) ?? 'function' });
+        out.push({
+          role: 'tool',
+          parts: [{ type: 'text', text: textOf(m.content, `${at}.content`) }],
+          toolCallId: readString(m, 'name', {}, at) ?? 'function',
+        });
         break;
     }
   }
@@ -143,7 +171,12 @@ function parseTools(body: Body): { tools?: LlmTool[]; toolChoice?: ChatTurnReque
       readEnum(t, 'type', ['function'] as const, { required: true }, `tools[${k}]`);
       const fn = asObject(t.function ?? null, `tools[${k}].function`);
       const name = readString(fn, 'name', { required: true, min: 1, max: 64 }, `tools[${k}].function`);
-      if (!/^[a-zA-Z0-9_-]+$/.test(name)) throw ApiError.invalidRequest(`tools[${k}].function.name`, `Invalid 'tools[${k}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, 'invalid_value');
+      if (!/^[a-zA-Z0-9_-]+$/.test(name))
+        throw ApiError.invalidRequest(
+          `tools[${k}].function.name`,
+          `Invalid 'tools[${k}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+          'invalid_value',
+        );
       const parameters = fn.parameters === undefined ? undefined : asObject(fn.parameters, `tools[${k}].function.parameters`);
       return { name, description: readString(fn, 'description', {}, `tools[${k}].function`), parameters };
     });
@@ -160,7 +193,12 @@ function parseTools(body: Body): { tools?: LlmTool[]; toolChoice?: ChatTurnReque
       if (!tools?.some((t) => t.name === name)) throw ApiError.invalidValue('tool_choice.function.name', name, tools?.map((t) => t.name) ?? []);
       toolChoice = { name };
     }
-    if (toolChoice !== 'none' && !tools) throw ApiError.invalidRequest('tool_choice', "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'invalid_value');
+    if (toolChoice !== 'none' && !tools)
+      throw ApiError.invalidRequest(
+        'tool_choice',
+        "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+        'invalid_value',
+      );
   }
   return { tools, toolChoice };
 }
@@ -180,7 +218,12 @@ function parseStop(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) throw typeError('stop', 'a string or an array of strings');
-  if (list.length > 4) throw ApiError.invalidRequest('stop', `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${list.length} instead.`, 'array_above_max_length');
+  if (list.length > 4)
+    throw ApiError.invalidRequest(
+      'stop',
+      `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${list.length} instead.`,
+      'array_above_max_length',
+    );
   return (list as string[]).filter((s) => s.length > 0);
 }
 
@@ -188,10 +231,16 @@ function parseMetadata(value: unknown): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   const m = asObject(value, 'metadata');
   const entries = Object.entries(m);
-  if (entries.length > 16) throw ApiError.invalidRequest('metadata', "Invalid 'metadata': too many properties. Expected an object with at most 16 properties.", 'object_above_max_properties');
+  if (entries.length > 16)
+    throw ApiError.invalidRequest(
+      'metadata',
+      "Invalid 'metadata': too many properties. Expected an object with at most 16 properties.",
+      'object_above_max_properties',
+    );
   for (const [k, v] of entries) {
     if (k.length > 64) throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata': keys must be at most 64 characters.`, 'invalid_value');
-    if (typeof v !== 'string' || v.length > 512) throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata.${k}': expected a string of at most 512 characters.`, 'invalid_type');
+    if (typeof v !== 'string' || v.length > 512)
+      throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata.${k}': expected a string of at most 512 characters.`, 'invalid_type');
   }
   return m as Record<string, string>;
 }
@@ -219,13 +268,17 @@ export async function parseChatBody(raw: unknown, services: Services, options: {
     if (body.audio === undefined || body.audio === null) throw ApiError.missingParameter('audio');
     const audio = asObject(body.audio, 'audio');
     let voice: string;
-    if (typeof audio.voice === 'object' && audio.voice !== null) voice = readString(asObject(audio.voice, 'audio.voice'), 'id', { required: true }, 'audio.voice');
+    if (typeof audio.voice === 'object' && audio.voice !== null)
+      voice = readString(asObject(audio.voice, 'audio.voice'), 'id', { required: true }, 'audio.voice');
     else voice = readString(audio, 'voice', { required: true }, 'audio');
     const voices = services.speaker.voiceNames();
     if (!voices.includes(voice)) throw ApiError.invalidValue('audio.voice', voice, voices);
     const format = readEnum(audio, 'format', CHAT_AUDIO_FORMATS, { required: true }, 'audio')!;
     if (stream && format !== 'pcm16') {
-      throw ApiError.unsupportedValue('audio.format', `Unsupported value: 'audio.format' does not support '${format}' when stream=true. Supported values are: 'pcm16'.`);
+      throw ApiError.unsupportedValue(
+        'audio.format',
+        `Unsupported value: 'audio.format' does not support '${format}' when stream=true. Supported values are: 'pcm16'.`,
+      );
     }
     audioOut = { voice, format };
   } else if (body.audio !== undefined && body.audio !== null) {
@@ -238,10 +291,14 @@ export async function parseChatBody(raw: unknown, services: Services, options: {
   const maxTokens = maxCompletion ?? readNumber(body, 'max_tokens', { integer: true, min: 1 });
   const responseFormat = parseResponseFormat(body);
   if (audioOut && responseFormat && responseFormat.type !== 'text') {
-    throw ApiError.unsupportedValue('response_format', `Unsupported value: 'response_format' of type '${responseFormat.type}' is not supported with the 'audio' modality.`);
+    throw ApiError.unsupportedValue(
+      'response_format',
+      `Unsupported value: 'response_format' of type '${responseFormat.type}' is not supported with the 'audio' modality.`,
+    );
   }
   const streamOptions = body.stream_options === undefined || body.stream_options === null ? undefined : asObject(body.stream_options, 'stream_options');
-  if (streamOptions && !stream) throw ApiError.invalidRequest('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'invalid_value');
+  if (streamOptions && !stream)
+    throw ApiError.invalidRequest('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'invalid_value');
   const messages = await parseMessages(body.messages, services, options.apiKey, options.signal);
   return {
     model,

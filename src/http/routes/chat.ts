@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LlmToolCall } from '../../engines/llm/types.js';
 import { runChatTurn } from '../../pipeline/chat/turn.js';
 import type { ChatTurnResult, ChatUsage } from '../../pipeline/chat/types.js';
@@ -8,7 +8,7 @@ import { requestKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { SseQueue } from '../sse.js';
-import { parseChatBody, type ChatParams } from './chat-params.js';
+import { type ChatParams, parseChatBody } from './chat-params.js';
 import { clientAbortSignal, type RouteOptions } from './speech.js';
 
 /** Base64 pcm16 is sent in slices of this many bytes (0.5 s at 24 kHz). */
@@ -18,7 +18,11 @@ const AUDIO_TTL_SEC = 3600;
 
 /** The model name OpenAI reports: the undated alias resolves to the dated snapshot. */
 function reportedModel(model: string): string {
-  return model === 'gpt-4o-mini-audio-preview' ? 'gpt-4o-mini-audio-preview-2024-12-17' : model === 'gpt-4o-audio-preview' ? 'gpt-4o-audio-preview-2024-12-17' : model;
+  return model === 'gpt-4o-mini-audio-preview'
+    ? 'gpt-4o-mini-audio-preview-2024-12-17'
+    : model === 'gpt-4o-audio-preview'
+      ? 'gpt-4o-audio-preview-2024-12-17'
+      : model;
 }
 
 export function wireUsage(u: ChatUsage) {
@@ -27,7 +31,13 @@ export function wireUsage(u: ChatUsage) {
     completion_tokens: u.completionTokens,
     total_tokens: u.totalTokens,
     prompt_tokens_details: { cached_tokens: u.cachedTokens, audio_tokens: u.promptAudioTokens, text_tokens: u.promptTextTokens, image_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: u.completionAudioTokens, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0, text_tokens: u.completionTextTokens },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: u.completionAudioTokens,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+      text_tokens: u.completionTextTokens,
+    },
   };
 }
 
@@ -67,13 +77,22 @@ export function chatRoutes(app: FastifyInstance, services: Services, options: Ch
   });
 }
 
-function completionBody(services: Services, c: { id: string; created: number; model: string; params: ChatParams; result: ChatTurnResult; apiKey?: string; azure: boolean }) {
+function completionBody(
+  services: Services,
+  c: { id: string; created: number; model: string; params: ChatParams; result: ChatTurnResult; apiKey?: string; azure: boolean },
+) {
   const { result } = c;
   const message: Record<string, unknown> = { role: 'assistant', content: null, refusal: null };
   if (result.toolCalls.length > 0) {
     message.tool_calls = wireToolCalls(result.toolCalls);
   } else if (c.params.turn.audioOut && result.audio) {
-    const stored = services.audioStore.put({ format: c.params.turn.audioOut.format, data: result.audio.data, transcript: result.text, ttlSec: AUDIO_TTL_SEC, apiKey: c.apiKey });
+    const stored = services.audioStore.put({
+      format: c.params.turn.audioOut.format,
+      data: result.audio.data,
+      transcript: result.text,
+      ttlSec: AUDIO_TTL_SEC,
+      apiKey: c.apiKey,
+    });
     message.audio = { id: stored.id, data: Buffer.from(result.audio.data).toString('base64'), expires_at: stored.expiresAt, transcript: result.text };
   } else {
     message.content = result.text;
@@ -84,7 +103,9 @@ function completionBody(services: Services, c: { id: string; created: number; mo
     created: c.created,
     model: c.model,
     ...(c.azure ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: CONTENT_FILTER_RESULTS }] } : {}),
-    choices: [{ index: 0, message, logprobs: null, finish_reason: result.finishReason, ...(c.azure ? { content_filter_results: CONTENT_FILTER_RESULTS } : {}) }],
+    choices: [
+      { index: 0, message, logprobs: null, finish_reason: result.finishReason, ...(c.azure ? { content_filter_results: CONTENT_FILTER_RESULTS } : {}) },
+    ],
     usage: wireUsage(result.usage),
     service_tier: 'default',
     system_fingerprint: 'fp_parley',
@@ -94,7 +115,17 @@ function completionBody(services: Services, c: { id: string; created: number; mo
 function streamCompletion(
   services: Services,
   reply: FastifyReply,
-  c: { id: string; created: number; model: string; params: ChatParams; signal: AbortSignal; apiKey?: string; requestId: string; azure: boolean; deps: Parameters<typeof runChatTurn>[0] },
+  c: {
+    id: string;
+    created: number;
+    model: string;
+    params: ChatParams;
+    signal: AbortSignal;
+    apiKey?: string;
+    requestId: string;
+    azure: boolean;
+    deps: Parameters<typeof runChatTurn>[0];
+  },
 ) {
   const audioOut = c.params.turn.audioOut;
   const audioId = `audio_${crypto.randomBytes(16).toString('hex')}`;
@@ -107,7 +138,15 @@ function streamCompletion(
       model: c.model,
       service_tier: 'default',
       system_fingerprint: 'fp_parley',
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason, ...(c.azure ? { content_filter_results: finishReason ? CONTENT_FILTER_RESULTS : {} } : {}) }],
+      choices: [
+        {
+          index: 0,
+          delta,
+          logprobs: null,
+          finish_reason: finishReason,
+          ...(c.azure ? { content_filter_results: finishReason ? CONTENT_FILTER_RESULTS : {} } : {}),
+        },
+      ],
       usage: null,
       ...extra,
     };
@@ -136,30 +175,41 @@ function streamCompletion(
         }
       },
     },
-  ).then(
-    (result) => {
-      if (result.toolCalls.length > 0) {
-        push({ tool_calls: wireToolCalls(result.toolCalls).map((t, index) => ({ index, ...t })) });
-      } else if (audioOut) {
-        const data = Buffer.concat(audioBytes);
-        const stored = services.audioStore.put({ id: audioId, format: 'pcm16', data, transcript: result.text, ttlSec: AUDIO_TTL_SEC, apiKey: c.apiKey });
-        push({ audio: { expires_at: stored.expiresAt } });
-      }
-      push({}, result.finishReason);
-      if (c.params.includeUsage) {
-        const chunk = { id: c.id, object: 'chat.completion.chunk', created: c.created, model: c.model, service_tier: 'default', system_fingerprint: 'fp_parley', choices: [], usage: wireUsage(result.usage) };
-        events.push(chunk);
-      }
-      services.usage?.record({ requestId: c.requestId, apiKey: c.apiKey, endpoint: '/v1/chat/completions', model: c.model, usage: result.usage });
-      events.push('[DONE]');
-    },
-    (error: unknown) => {
-      if (c.signal.aborted) return;
-      const e = error instanceof ApiError ? error : ApiError.internal(error);
-      if (e.status >= 500) reply.log.error({ err: e.cause ?? error }, 'chat stream failed');
-      events.push(e.toWire());
-    },
-  ).finally(() => events.close());
+  )
+    .then(
+      (result) => {
+        if (result.toolCalls.length > 0) {
+          push({ tool_calls: wireToolCalls(result.toolCalls).map((t, index) => ({ index, ...t })) });
+        } else if (audioOut) {
+          const data = Buffer.concat(audioBytes);
+          const stored = services.audioStore.put({ id: audioId, format: 'pcm16', data, transcript: result.text, ttlSec: AUDIO_TTL_SEC, apiKey: c.apiKey });
+          push({ audio: { expires_at: stored.expiresAt } });
+        }
+        push({}, result.finishReason);
+        if (c.params.includeUsage) {
+          const chunk = {
+            id: c.id,
+            object: 'chat.completion.chunk',
+            created: c.created,
+            model: c.model,
+            service_tier: 'default',
+            system_fingerprint: 'fp_parley',
+            choices: [],
+            usage: wireUsage(result.usage),
+          };
+          events.push(chunk);
+        }
+        services.usage?.record({ requestId: c.requestId, apiKey: c.apiKey, endpoint: '/v1/chat/completions', model: c.model, usage: result.usage });
+        events.push('[DONE]');
+      },
+      (error: unknown) => {
+        if (c.signal.aborted) return;
+        const e = error instanceof ApiError ? error : ApiError.internal(error);
+        if (e.status >= 500) reply.log.error({ err: e.cause ?? error }, 'chat stream failed');
+        events.push(e.toWire());
+      },
+    )
+    .finally(() => events.close());
   reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').header('connection', 'keep-alive');
   return reply.send(Readable.from(events.events()));
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hashApiKey } from '../../store/context.js';
-import { MAX_FILE_BYTES, MAX_LIST_LIMIT, type FileRecord } from '../../store/files.js';
+import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT } from '../../store/files.js';
 import { requestKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -156,7 +156,10 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
     const file = files.get(id, owner);
     const stream = file ? files.openContent(id, owner) : undefined;
     if (!file || !stream) throw notFound(id);
-    reply.header('content-type', 'application/octet-stream').header('content-length', file.bytes).header('content-disposition', contentDisposition(file.filename));
+    reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-length', file.bytes)
+      .header('content-disposition', contentDisposition(file.filename));
     return reply.send(stream);
   });
 

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutputFormat } from '../../audio/types.js';
 import { speak } from '../../pipeline/speak.js';
 import { ApiError } from '../errors.js';
@@ -37,7 +37,10 @@ export function parseSpeechBody(raw: unknown, services: Services, fixedModel?: s
   const input = readString(body, 'input', { required: true, min: 1, max: 4096 });
   const voiceValue = body.voice;
   // Newer clients may send a custom voice object {id}; its id must name a known voice.
-  const voice = typeof voiceValue === 'object' && voiceValue !== null && !Array.isArray(voiceValue) ? readString(asObject(voiceValue, 'voice'), 'id', { required: true }, 'voice') : readString(body, 'voice', { required: true });
+  const voice =
+    typeof voiceValue === 'object' && voiceValue !== null && !Array.isArray(voiceValue)
+      ? readString(asObject(voiceValue, 'voice'), 'id', { required: true }, 'voice')
+      : readString(body, 'voice', { required: true });
   const voices = services.speaker.voiceNames();
   if (!voices.includes(voice)) throw ApiError.invalidValue('voice', voice, voices);
   const responseFormat = readEnum(body, 'response_format', SPEECH_FORMATS, { default: 'mp3' })!;
@@ -85,7 +88,10 @@ export function speechRoutes(app: FastifyInstance, services: Services, options: 
         for await (const chunk of chunks) yield sseEvent({ type: 'speech.audio.delta', audio: Buffer.from(chunk).toString('base64') });
         const inputTokens = Math.ceil(params.input.length / 4);
         const outputTokens = Math.ceil(stats.durationSec * 20);
-        yield sseEvent({ type: 'speech.audio.done', usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens } });
+        yield sseEvent({
+          type: 'speech.audio.done',
+          usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+        });
       }
       reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
       return reply.send(Readable.from(events(), { objectMode: false }));

@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { decodeAudio } from '../../audio/decode/index.js';
 import { RECOGNITION_RATE, transcribeAudio } from '../../pipeline/transcribe.js';
-import { TRANSCRIPT_FORMATS, toSrt, toVerboseJson, toVtt, type FullTranscript, type TranscriptFormat } from '../../pipeline/transcript-format.js';
+import { type FullTranscript, TRANSCRIPT_FORMATS, type TranscriptFormat, toSrt, toVerboseJson, toVtt } from '../../pipeline/transcript-format.js';
 import { ApiError } from '../errors.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
-import { SseQueue } from '../sse.js';
 import type { Services } from '../services.js';
+import { SseQueue } from '../sse.js';
 import { clientAbortSignal, type RouteOptions } from './speech.js';
 
 /** OpenAI's upload limit for transcriptions. */
@@ -37,7 +37,11 @@ function parseForm(form: UploadForm, services: Services, task: 'transcribe' | 't
   const temperatureText = field(form, 'temperature');
   const temperature = temperatureText === undefined ? 0 : Number(temperatureText);
   if (!Number.isFinite(temperature) || temperature < 0 || temperature > 1) {
-    throw ApiError.invalidRequest('temperature', `Invalid 'temperature': expected a number between 0 and 1, but got '${temperatureText}' instead.`, 'invalid_value');
+    throw ApiError.invalidRequest(
+      'temperature',
+      `Invalid 'temperature': expected a number between 0 and 1, but got '${temperatureText}' instead.`,
+      'invalid_value',
+    );
   }
   const granularities = new Set<'word' | 'segment'>();
   for (const value of [...(form.fields.get('timestamp_granularities[]') ?? []), ...(form.fields.get('timestamp_granularities') ?? [])]) {
@@ -78,10 +82,23 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
     const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
     const params = parseForm(form, services, task, options.modelFor?.(request));
     const signal = clientAbortSignal(request, reply, services);
-    const audio = await decodeAudio(params.audio.bytes, { param: 'file', format: params.audio.filename.split('.').pop(), maxBytes: MAX_UPLOAD_BYTES, maxRate: RECOGNITION_RATE, signal });
+    const audio = await decodeAudio(params.audio.bytes, {
+      param: 'file',
+      format: params.audio.filename.split('.').pop(),
+      maxBytes: MAX_UPLOAD_BYTES,
+      maxRate: RECOGNITION_RATE,
+      signal,
+    });
     const [asr, vad] = await Promise.all([services.asr(), services.vad()]);
     const deps = { asr, vad, run: <T>(job: () => Promise<T>, s?: AbortSignal) => services.limiter.run(job, { signal: s }) };
-    const turn = { language: params.language, prompt: params.prompt, temperature: params.temperature, task, wordTimestamps: params.granularities.has('word'), signal };
+    const turn = {
+      language: params.language,
+      prompt: params.prompt,
+      temperature: params.temperature,
+      task,
+      wordTimestamps: params.granularities.has('word'),
+      signal,
+    };
     if (!params.stream) return send(reply, await transcribeAudio(deps, audio, turn), params, task);
 
     const events = new SseQueue();

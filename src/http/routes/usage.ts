@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { requestKey } from '../auth.js';
+import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { snakeKeys } from '../wire.js';
-import { ApiError } from '../errors.js';
 
 function unixParam(query: Record<string, unknown>, name: string): number | undefined {
   const raw = query[name];

@@ -32,7 +32,11 @@ export function systemGuidance(options: { hasAudioIn: boolean; speaks: boolean }
  * one, as many chat templates allow only one), audio parts replaced by their understanding,
  * assistant audio replaced by its stored transcript (done by the caller into `parts`).
  */
-export function buildLlmMessages(messages: readonly ChatTurnMessage[], understood: ReadonlyMap<string, Understanding>, options: { speaks: boolean }): { messages: LlmMessage[]; audioText: string[] } {
+export function buildLlmMessages(
+  messages: readonly ChatTurnMessage[],
+  understood: ReadonlyMap<string, Understanding>,
+  options: { speaks: boolean },
+): { messages: LlmMessage[]; audioText: string[] } {
   const audioText: string[] = [];
   const render = (m: ChatTurnMessage): string =>
     m.parts

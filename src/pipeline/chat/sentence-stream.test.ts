@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { SentenceStream } from './sentence-stream.js';
 
 test('releases a sentence only once text after it has arrived', () => {

@@ -1,5 +1,5 @@
 import { encodeAll } from '../../audio/encode/index.js';
-import { floatToS16le, concatFloat32 } from '../../audio/pcm.js';
+import { concatFloat32, floatToS16le } from '../../audio/pcm.js';
 import { resample } from '../../audio/resample.js';
 import { OUTPUT_SAMPLE_RATE, type OutputFormat, type PcmAudio } from '../../audio/types.js';
 import type { LlmEngine } from '../../engines/llm/types.js';
@@ -38,9 +38,7 @@ export async function runChatTurn(deps: ChatTurnDeps, request: ChatTurnRequest, 
       understood.set(part.digest, await deps.understand(part, signal));
     }),
   );
-  const audioInSec = request.messages
-    .flatMap((m) => m.parts)
-    .reduce((sum, p) => (p.type === 'audio' ? sum + p.pcm.samples.length / p.pcm.sampleRate : sum), 0);
+  const audioInSec = request.messages.flatMap((m) => m.parts).reduce((sum, p) => (p.type === 'audio' ? sum + p.pcm.samples.length / p.pcm.sampleRate : sum), 0);
 
   const speaks = request.audioOut !== undefined;
   const { messages, audioText } = buildLlmMessages(request.messages, understood, { speaks });

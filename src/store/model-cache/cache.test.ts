@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ApiError } from '../../errors.js';
-import { MANIFEST_FILE, ModelCache, mirrorUrl, type ModelManifest } from './cache.js';
+import { MANIFEST_FILE, ModelCache, type ModelManifest, mirrorUrl } from './cache.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';
 
@@ -218,7 +218,10 @@ describe('ModelCache', () => {
     const offline = new ModelCache(dir, { offline: true, catalogue: catalogueFor(server.url) });
     await assert.rejects(
       offline.pull('tiny-tts'),
-      isApiError('engine_unavailable', /PARLEY_OFFLINE=1: not downloading model 'tiny-tts' \(2 of 2 files missing\).*parley models pull tiny-tts.*config\.json ->/s),
+      isApiError(
+        'engine_unavailable',
+        /PARLEY_OFFLINE=1: not downloading model 'tiny-tts' \(2 of 2 files missing\).*parley models pull tiny-tts.*config\.json ->/s,
+      ),
     );
     assert.equal(server.requests.length, 0);
   });

@@ -14,12 +14,12 @@
  * a half-written file under its real name.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../../errors.js';
-import { DEFAULT_CATALOGUE, entrySize, findEntry, type CatalogueEntry, type CatalogueFile, type ModelKind } from './catalogue.js';
-import { downloadFile, sha256File, type DownloadOptions } from './download.js';
+import { type CatalogueEntry, type CatalogueFile, DEFAULT_CATALOGUE, entrySize, findEntry, type ModelKind } from './catalogue.js';
+import { type DownloadOptions, downloadFile, sha256File } from './download.js';
 
 /** Name of the per-model manifest file inside its folder. */
 export const MANIFEST_FILE = 'parley-manifest.json';
@@ -204,7 +204,7 @@ export class ModelCache {
       const record = manifest?.files[f.path];
       const size = f.size ?? record?.size ?? null;
       const onDisk = await statSafe(this.filePath(entry, f));
-      const present = onDisk !== null && onDisk.isFile() && (size === null || onDisk.size === size);
+      const present = onDisk?.isFile() === true && (size === null || onDisk.size === size);
       files.push({ path: f.path, url: this.urlOf(f), size, sha256: f.sha256 ?? record?.sha256 ?? null, present });
     }
     const sizeOnDisk = await diskUsage(dir);
@@ -254,7 +254,7 @@ export class ModelCache {
       const same = this.catalogue.filter((e) => e.kind === kind).map((e) => `'${e.name}'`);
       throw ApiError.invalidRequest(
         'model',
-        `Model '${entry.name}' is a ${entry.kind} model, not ${kind}.` + (same.length > 0 ? ` ${kind} models: ${same.join(', ')}.` : ''),
+        `Model '${entry.name}' is a ${entry.kind} model, not ${kind}.${same.length > 0 ? ` ${kind} models: ${same.join(', ')}.` : ''}`,
         'invalid_value',
       );
     }
@@ -381,11 +381,7 @@ export class ModelCache {
   }
 
   /** Add a verified file to the manifest and write it (atomically). */
-  private async record(
-    manifest: ModelManifest,
-    file: CatalogueFile,
-    rec: Omit<ManifestFileRecord, 'verifiedAt'>,
-  ): Promise<ModelManifest> {
+  private async record(manifest: ModelManifest, file: CatalogueFile, rec: Omit<ManifestFileRecord, 'verifiedAt'>): Promise<ModelManifest> {
     const now = new Date().toISOString();
     const next: ModelManifest = { ...manifest, files: { ...manifest.files, [file.path]: { ...rec, verifiedAt: now } }, updatedAt: now };
     const target = path.join(this.modelDir(manifest.name), MANIFEST_FILE);
@@ -453,10 +449,7 @@ export class ModelCache {
     let info: Partial<LockInfo>;
     let mtime: number;
     try {
-      [info, mtime] = await Promise.all([
-        readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<LockInfo>),
-        stat(file).then((s) => s.mtimeMs),
-      ]);
+      [info, mtime] = await Promise.all([readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<LockInfo>), stat(file).then((s) => s.mtimeMs)]);
     } catch {
       // Missing, or being written right now: a lock file younger than a second is live.
       const s = await statSafe(file);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_CATALOGUE, KOKORO_VOICES, entrySize, findEntry } from './catalogue.js';
+import { DEFAULT_CATALOGUE, entrySize, findEntry, KOKORO_VOICES } from './catalogue.js';
 
 describe('the built-in catalogue', () => {
   it('has unique names and well-formed files', () => {
@@ -13,7 +13,11 @@ describe('the built-in catalogue', () => {
     assert.equal(new Set(names).size, names.length);
     for (const entry of DEFAULT_CATALOGUE) {
       assert.ok(entry.files.length > 0, entry.name);
-      if (entry.main) assert.ok(entry.files.some((f) => f.path === entry.main), `${entry.name}: main is one of its files`);
+      if (entry.main)
+        assert.ok(
+          entry.files.some((f) => f.path === entry.main),
+          `${entry.name}: main is one of its files`,
+        );
       const paths = entry.files.map((f) => f.path);
       assert.equal(new Set(paths).size, paths.length, `${entry.name}: unique paths`);
       for (const f of entry.files) {
@@ -34,7 +38,16 @@ describe('the built-in catalogue', () => {
   });
 
   it('offers the defaults the issue asks for', () => {
-    for (const name of ['kokoro-82m', 'whisper-tiny', 'whisper-tiny.en', 'whisper-base', 'whisper-base.en', 'whisper-small', 'qwen2.5-0.5b-instruct', 'qwen2.5-1.5b-instruct']) {
+    for (const name of [
+      'kokoro-82m',
+      'whisper-tiny',
+      'whisper-tiny.en',
+      'whisper-base',
+      'whisper-base.en',
+      'whisper-small',
+      'qwen2.5-0.5b-instruct',
+      'qwen2.5-1.5b-instruct',
+    ]) {
       assert.ok(findEntry(DEFAULT_CATALOGUE, name), name);
     }
     assert.equal(findEntry(DEFAULT_CATALOGUE, 'kokoro-82m')?.kind, 'tts');
@@ -46,7 +59,23 @@ describe('the built-in catalogue', () => {
     const kokoro = findEntry(DEFAULT_CATALOGUE, 'kokoro-82m')!;
     const paths = kokoro.files.map((f) => f.path);
     for (const p of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx']) assert.ok(paths.includes(p), p);
-    for (const voice of ['af_alloy', 'af_heart', 'af_bella', 'af_nova', 'af_sky', 'af_sarah', 'af_nicole', 'am_echo', 'am_onyx', 'am_adam', 'am_michael', 'am_puck', 'bf_emma', 'bm_fable', 'bm_george']) {
+    for (const voice of [
+      'af_alloy',
+      'af_heart',
+      'af_bella',
+      'af_nova',
+      'af_sky',
+      'af_sarah',
+      'af_nicole',
+      'am_echo',
+      'am_onyx',
+      'am_adam',
+      'am_michael',
+      'am_puck',
+      'bf_emma',
+      'bm_fable',
+      'bm_george',
+    ]) {
       assert.ok(paths.includes(`voices/${voice}.bin`), voice);
     }
   });

@@ -125,10 +125,7 @@ describe('downloadFile', () => {
   });
 
   it('fails at once on a 404, naming the URL', async () => {
-    await assert.rejects(
-      downloadFile({ url: `${server.url}/repo/missing.bin`, dest, ...fast }),
-      isApiError('model_download_failed', /HTTP 404.*missing\.bin/),
-    );
+    await assert.rejects(downloadFile({ url: `${server.url}/repo/missing.bin`, dest, ...fast }), isApiError('model_download_failed', /HTTP 404.*missing\.bin/));
     assert.equal(server.requests.length, 1);
   });
 
@@ -175,7 +172,7 @@ describe('downloadFile', () => {
     const stale = Buffer.from(file.data.subarray(0, 1_000_000));
     stale[10] = stale[10]! ^ 0xff;
     await writePart(dest, stale);
-    const result = await downloadFile({ url, dest, sha256: file.sha256, size: SIZE, ...fast });
+    await downloadFile({ url, dest, sha256: file.sha256, size: SIZE, ...fast });
     assert.deepEqual(
       server.requests.map((r) => r.range),
       ['bytes=1000000-', null],

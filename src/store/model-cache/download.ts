@@ -78,17 +78,7 @@ const MAX_REDIRECTS = 10;
 const MAX_RESTARTS = 3;
 
 /** The host could not be reached at all: no DNS, refused, no route, no connection in time. */
-const UNREACHABLE = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'ECONNREFUSED',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'CONNECT_TIMEOUT',
-]);
+const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'CONNECT_TIMEOUT']);
 
 /** Failures worth another attempt. */
 const TRANSIENT = new Set([
@@ -506,7 +496,7 @@ async function hashInto(file: string, hash: Hash): Promise<number> {
 
 /** fsync a file or a directory (the latter makes a rename durable; not supported everywhere). */
 async function syncFile(target: string): Promise<void> {
-  let fh;
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(target, 'r');
     await fh.sync();

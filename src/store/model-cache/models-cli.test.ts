@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { modelsCommand, type ModelsCommandOptions } from '../../cli/models.js';
+import { type ModelsCommandOptions, modelsCommand } from '../../cli/models.js';
 import type { ModelStatus } from './cache.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { randomFile, startTestServer, type TestServer } from './test-server.js';

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { floatToS16le } from '../../../audio/pcm.js';
 import { ASR_SAMPLE_RATE } from '../common.js';
-import type { SphinxModelPaths } from './model.js';
 import { cleanWord } from './ffi.js';
+import type { SphinxModelPaths } from './model.js';
 
 /** A word with times in seconds; `end` is exclusive (start of the next frame). */
 export interface TimedWord {

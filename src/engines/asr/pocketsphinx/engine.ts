@@ -166,9 +166,7 @@ export class PocketsphinxEngine implements AsrEngine {
       }
       const seconds = (frame: number): number => frame / decoder.frameRate;
       const utterances = await runStream(decoder, samples, stop);
-      return utterances.map((u) =>
-        u.map((w) => ({ word: w.word, start: seconds(w.startFrame), end: seconds(w.endFrame + 1), confidence: w.confidence })),
-      );
+      return utterances.map((u) => u.map((w) => ({ word: w.word, start: seconds(w.startFrame), end: seconds(w.endFrame + 1), confidence: w.confidence })));
     } finally {
       decoder.free();
     }

@@ -57,10 +57,7 @@ export async function createPocketsphinxEngine(options: PocketsphinxOptions): Pr
   }
   const cliBinary = findSphinxCli();
   if (!cliBinary) {
-    throw ApiError.engineUnavailable(
-      `pocketsphinx is not installed${ffiError ? ` (${message(ffiError)})` : ''}. Install it: ${SPHINX_INSTALL_HINT}`,
-      ffiError,
-    );
+    throw ApiError.engineUnavailable(`pocketsphinx is not installed${ffiError ? ` (${message(ffiError)})` : ''}. Install it: ${SPHINX_INSTALL_HINT}`, ffiError);
   }
   return new PocketsphinxEngine({
     model: model.paths,

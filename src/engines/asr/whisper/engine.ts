@@ -5,7 +5,7 @@
  * times out or is aborted kills the host (whisper.cpp cannot be interrupted otherwise); the next
  * call starts a fresh one and reloads the model.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,7 +134,10 @@ export class WhisperEngine implements AsrEngine {
     const stop = (reason: unknown): void => {
       if (host) this.discardHost(host, reason);
       // A host still loading is killed as soon as it is there.
-      starting?.then((h) => h.kill(reason), () => {});
+      starting?.then(
+        (h) => h.kill(reason),
+        () => {},
+      );
     };
     const guard = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -177,12 +180,7 @@ export class WhisperEngine implements AsrEngine {
     host.kill(reason);
   }
 
-  private toTranscript(
-    reply: Extract<HostReply, { type: 'result' }>,
-    request: HostTranscribeOptions,
-    durationSec: number,
-    wantWords: boolean,
-  ): Transcript {
+  private toTranscript(reply: Extract<HostReply, { type: 'result' }>, request: HostTranscribeOptions, durationSec: number, wantWords: boolean): Transcript {
     const language = !this.settings.info.multilingual
       ? 'en'
       : request.language !== 'auto'

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import { ApiError } from '../../../errors.js';
 import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
 import type { WhisperEngine } from './engine.js';
-import { readWhisperModelInfo } from './model-file.js';
 import { DEFAULT_WHISPER_MODEL, locateWhisperModel, missingModelError } from './model.js';
+import { readWhisperModelInfo } from './model-file.js';
 
 export { DEFAULT_WHISPER_MODEL } from './model.js';
 
@@ -32,7 +32,7 @@ export async function createWhisperEngine(options: AsrEngineOptions): Promise<Wh
   if (!hasBinding()) throw ApiError.engineUnavailable('The whisper engine needs the npm package @fugood/whisper.node: run `npm ci`.');
   const location = await locateWhisperModel(options);
   if (!location.found) throw missingModelError(location, options.model !== undefined);
-  let info;
+  let info: Awaited<ReturnType<typeof readWhisperModelInfo>>;
   try {
     info = await readWhisperModelInfo(location.path);
   } catch (e) {

@@ -31,9 +31,7 @@ export async function readWhisperModelInfo(file: string): Promise<WhisperModelIn
     if (magic !== GGML_MAGIC) {
       const gguf = buf.toString('latin1', 0, 4) === 'GGUF';
       throw new Error(
-        gguf
-          ? `${file} is a GGUF file; whisper.cpp needs a ggml-*.bin model (legacy ggml format)`
-          : `${file} is not a whisper.cpp model (no 'ggml' magic)`,
+        gguf ? `${file} is a GGUF file; whisper.cpp needs a ggml-*.bin model (legacy ggml format)` : `${file} is not a whisper.cpp model (no 'ggml' magic)`,
       );
     }
     const field = (i: number): number => buf.readInt32LE(4 + 4 * i);

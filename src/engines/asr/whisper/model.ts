@@ -21,7 +21,7 @@ export function locateWhisperModel(options: AsrEngineOptions): Promise<WhisperMo
 export function missingModelError(location: Extract<WhisperModelLocation, { found: false }>, configured: boolean): ApiError {
   const what = configured ? `Whisper model '${location.name}' was not found` : 'No whisper model is installed';
   return ApiError.engineUnavailable(
-    `${what}. Run \`parley models pull ${DEFAULT_WHISPER_MODEL}\`, ` + 'or set PARLEY_ASR_MODEL to the path of a whisper.cpp ggml-*.bin file.',
+    `${what}. Run \`parley models pull ${DEFAULT_WHISPER_MODEL}\`, or set PARLEY_ASR_MODEL to the path of a whisper.cpp ggml-*.bin file.`,
     new Error(`looked in: ${location.tried.join(', ')}`, location.resolverError === undefined ? undefined : { cause: location.resolverError }),
   );
 }

@@ -16,9 +16,7 @@ export interface HostTranscribeOptions {
   maxLen?: number;
 }
 
-export type HostRequest =
-  | { type: 'load'; modelPath: string }
-  | { type: 'transcribe'; id: number; pcm: Int16Array; options: HostTranscribeOptions };
+export type HostRequest = { type: 'load'; modelPath: string } | { type: 'transcribe'; id: number; pcm: Int16Array; options: HostTranscribeOptions };
 
 /** A segment as the binding returns it: times in milliseconds. */
 export interface HostSegment {

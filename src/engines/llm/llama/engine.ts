@@ -32,7 +32,7 @@ import { Limiter } from '../../../runtime/limiter.js';
 import { newToolCallId } from '../tool-call-id.js';
 import type { LlmEngine, LlmGenerateOptions, LlmResult, LlmTool, LlmToolCall } from '../types.js';
 import { toChatHistory } from './history.js';
-import { toGrammarSchema, type GrammarSchema } from './json-schema.js';
+import { type GrammarSchema, toGrammarSchema } from './json-schema.js';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -122,7 +122,7 @@ export class LlamaEngine implements LlmEngine {
       });
     } catch (e) {
       throw ApiError.engineUnavailable(
-        'node-llama-cpp has no working prebuilt binary for this machine: reinstall it with `npm ci` (see node-llama-cpp\'s docs to build it from source).',
+        "node-llama-cpp has no working prebuilt binary for this machine: reinstall it with `npm ci` (see node-llama-cpp's docs to build it from source).",
         e,
       );
     }
@@ -228,7 +228,7 @@ export class LlamaEngine implements LlmEngine {
       ...(streamText ? { onTextChunk: (chunk: string) => onText(chunk) } : {}),
     };
 
-    let response;
+    let response: Awaited<ReturnType<LlamaChat['generateResponse']>>;
     try {
       response = plan.functions
         ? await this.chat.generateResponse(plan.history, { ...common, functions: plan.functions, documentFunctionParams: true })
@@ -409,7 +409,13 @@ function toFunctions(tools: LlmTool[]): ChatModelFunctions {
 
 function forcedCallInstruction(tools: LlmTool[]): string {
   const list = tools
-    .map((t) => JSON.stringify({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } }))
+    .map((t) =>
+      JSON.stringify({
+        name: t.name,
+        ...(t.description ? { description: t.description } : {}),
+        parameters: t.parameters ?? { type: 'object', properties: {} },
+      }),
+    )
     .join('\n');
   const which = tools.length === 1 ? `the function \`${tools[0]!.name}\`` : 'one of these functions';
   return (

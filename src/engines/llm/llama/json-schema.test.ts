@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ANY_JSON_SCHEMA, toGrammarSchema } from './json-schema.js';
 import { boundGrammarNumbers } from './engine.js';
+import { ANY_JSON_SCHEMA, toGrammarSchema } from './json-schema.js';
 
 describe('JSON Schema to grammar schema', () => {
   it('keeps the listed properties and forbids extra keys', () => {

@@ -65,12 +65,7 @@ function convert(schema: unknown, defs: Record<string, Json>, depth: number): Gr
   return { ...result, ...description };
 }
 
-function convertShape(
-  schema: JsonObject,
-  defs: Record<string, Json>,
-  depth: number,
-  next: (s: unknown) => GrammarSchema,
-): GrammarSchema {
+function convertShape(schema: JsonObject, defs: Record<string, Json>, depth: number, next: (s: unknown) => GrammarSchema): GrammarSchema {
   if (typeof schema.$ref === 'string') {
     const name = refName(schema.$ref);
     if (name !== undefined && name in defs) return { $ref: `#/$defs/${name}` };
@@ -197,4 +192,3 @@ function isPrimitive(v: unknown): v is string | number | boolean | null {
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
-

@@ -214,7 +214,10 @@ describe('llama engine', () => {
   });
 
   it('calls the named tool when tool_choice names one of several', async () => {
-    for (const [name, seed] of [['get_time', 1], ['get_weather', 2]] as const) {
+    for (const [name, seed] of [
+      ['get_time', 1],
+      ['get_weather', 2],
+    ] as const) {
       const r = await engine.generate({ messages: hello, maxTokens: 300, seed, tools: [weather, time], toolChoice: { name } });
       assert.equal(r.finishReason, 'tool_calls');
       assert.equal(r.toolCalls[0]?.name, name);
@@ -329,9 +332,30 @@ describe('llama engine prefix reuse', () => {
   });
 
   it('stays correct when another conversation ran in between (only the common prefix is reused)', async () => {
-    const a = await small.generate({ messages: [{ role: 'system', content: 'Alpha.' }, { role: 'user', content: 'One' }], maxTokens: 3, seed: 9 });
-    await small.generate({ messages: [{ role: 'system', content: 'Beta.' }, { role: 'user', content: 'Two' }], maxTokens: 3, seed: 9 });
-    const again = await small.generate({ messages: [{ role: 'system', content: 'Alpha.' }, { role: 'user', content: 'One' }], maxTokens: 3, seed: 9 });
+    const a = await small.generate({
+      messages: [
+        { role: 'system', content: 'Alpha.' },
+        { role: 'user', content: 'One' },
+      ],
+      maxTokens: 3,
+      seed: 9,
+    });
+    await small.generate({
+      messages: [
+        { role: 'system', content: 'Beta.' },
+        { role: 'user', content: 'Two' },
+      ],
+      maxTokens: 3,
+      seed: 9,
+    });
+    const again = await small.generate({
+      messages: [
+        { role: 'system', content: 'Alpha.' },
+        { role: 'user', content: 'One' },
+      ],
+      maxTokens: 3,
+      seed: 9,
+    });
     assert.equal(again.text, a.text);
     assert.ok(again.usage.cachedTokens < again.usage.promptTokens - 5);
   });
@@ -354,10 +378,7 @@ describe('llama engine creation', () => {
   it('fails with engine_unavailable for a file that is not a GGUF', async () => {
     const bogus = path.join(dir, 'bogus.gguf');
     fs.writeFileSync(bogus, 'not a model');
-    await assert.rejects(
-      createLlamaEngine({ model: bogus, modelsDir: dir, threads: 1 }),
-      (e: unknown) => isApiError(e) && e.code === 'engine_unavailable',
-    );
+    await assert.rejects(createLlamaEngine({ model: bogus, modelsDir: dir, threads: 1 }), (e: unknown) => isApiError(e) && e.code === 'engine_unavailable');
   });
 
   it('finds a model by cache name through resolveModel', async () => {

@@ -36,7 +36,12 @@ if (child === '--child') {
   await engine.dispose();
   console.log(JSON.stringify({ threads, results }));
 } else {
-  console.log(`model ${modelPath}; ${os.cpus().length} cores; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `model ${modelPath}; ${os.cpus().length} cores; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   for (const t of threadList.split(',')) {
     const started = performance.now();
     const out = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), modelPath, t, runsArg, maxTokensArg, '--child'], {

@@ -58,9 +58,7 @@ export const OPENAI_COMPATIBLE_DEFAULTS = {
 } as const;
 
 /** One attempt's outcome: a result, or an error and whether another attempt may fix it. */
-type Attempt =
-  | { ok: true; result: LlmResult }
-  | { ok: false; error: ApiError; retryable: boolean; retryAfterMs?: number; streamOptionsRejected?: boolean };
+type Attempt = { ok: true; result: LlmResult } | { ok: false; error: ApiError; retryable: boolean; retryAfterMs?: number; streamOptionsRejected?: boolean };
 
 /** Our own timeouts, told apart from aborts by the client. */
 class UpstreamTimeout extends Error {

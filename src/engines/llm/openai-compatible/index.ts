@@ -6,7 +6,7 @@ import { ApiError } from '../../../errors.js';
 import type { LlmEngineDescriptor, LlmEngineOptions } from '../types.js';
 import { OPENAI_COMPATIBLE_DEFAULTS, OpenAiCompatibleEngine, type OpenAiCompatibleSettings } from './engine.js';
 
-export { OpenAiCompatibleEngine, OPENAI_COMPATIBLE_DEFAULTS, type OpenAiCompatibleSettings } from './engine.js';
+export { OPENAI_COMPATIBLE_DEFAULTS, OpenAiCompatibleEngine, type OpenAiCompatibleSettings } from './engine.js';
 
 export const openAiCompatibleDescriptor: LlmEngineDescriptor = {
   id: 'openai-compatible',

@@ -56,10 +56,7 @@ beforeEach(() => {
 });
 
 function engine(overrides: Parameters<typeof createOpenAiCompatibleEngine>[1] = {}): Promise<OpenAiCompatibleEngine> {
-  return createOpenAiCompatibleEngine(
-    { model: 'up-model', modelsDir: '', threads: 1, url: base, apiKey: 'sk-test' },
-    { retryBaseDelayMs: 5, ...overrides },
-  );
+  return createOpenAiCompatibleEngine({ model: 'up-model', modelsDir: '', threads: 1, url: base, apiKey: 'sk-test' }, { retryBaseDelayMs: 5, ...overrides });
 }
 
 function chunk(delta: Record<string, unknown>, finish: string | null = null): Record<string, unknown> {
@@ -100,7 +97,8 @@ const hello: LlmGenerateOptions = { messages: [{ role: 'user', content: 'Hello' 
 
 describe('openai-compatible engine', () => {
   it('streams text deltas through onText and takes usage from the final chunk', async () => {
-    handler = (_req, res) => textReply(res, ['Hel', 'lo', ' world'], { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15, prompt_tokens_details: { cached_tokens: 8 } });
+    handler = (_req, res) =>
+      textReply(res, ['Hel', 'lo', ' world'], { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15, prompt_tokens_details: { cached_tokens: 8 } });
     const e = await engine();
     let streamed = '';
     const r = await e.generate({
@@ -169,7 +167,11 @@ describe('openai-compatible engine', () => {
   it('assembles streamed tool-call deltas into whole calls', async () => {
     handler = (_req, res) =>
       sseReply(res, [
-        chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_x1', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
+        chunk({
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ index: 0, id: 'call_x1', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+        }),
         chunk({ tool_calls: [{ index: 0, function: { arguments: '{"ci' } }] }),
         chunk({ tool_calls: [{ index: 0, function: { arguments: 'ty":"Oslo"}' } }] }),
         chunk({ tool_calls: [{ index: 1, id: 'call_x2', type: 'function', function: { name: 'get_time', arguments: '{}' } }] }),
@@ -230,7 +232,9 @@ describe('openai-compatible engine', () => {
 
   it("passes a 400's message, param and code through as a 400", async () => {
     handler = (_req, res) =>
-      errorReply(res, 400, { error: { message: "Invalid value for 'temperature'.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } });
+      errorReply(res, 400, {
+        error: { message: "Invalid value for 'temperature'.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' },
+      });
     const e = await engine();
     await assert.rejects(e.generate(hello), (err: unknown) => {
       assert.ok(isApiError(err));
@@ -246,7 +250,10 @@ describe('openai-compatible engine', () => {
   it('maps a 404 to engine_unavailable naming the model', async () => {
     handler = (_req, res) => errorReply(res, 404, { error: "model 'up-model' not found" });
     const e = await engine();
-    await assert.rejects(e.generate(hello), (err: unknown) => isApiError(err) && err.status === 503 && err.code === 'engine_unavailable' && err.message.includes("'up-model'"));
+    await assert.rejects(
+      e.generate(hello),
+      (err: unknown) => isApiError(err) && err.status === 503 && err.code === 'engine_unavailable' && err.message.includes("'up-model'"),
+    );
   });
 
   it('retries when the connection drops before the first token', async () => {
@@ -275,7 +282,8 @@ describe('openai-compatible engine', () => {
 
   it('times out an upstream that goes silent, and retries it before the first token', async () => {
     handler = (_req, res, n) => {
-      if (n === 1) startSse(res); // headers, then nothing
+      if (n === 1)
+        startSse(res); // headers, then nothing
       else textReply(res, ['awake']);
     };
     const e = await engine({ idleTimeoutMs: 150 });
@@ -377,7 +385,8 @@ describe('openai-compatible engine', () => {
   });
 
   it('maps an error streamed in place of chunks', async () => {
-    handler = (_req, res) => sseReply(res, [{ error: { code: 400, message: 'the request exceeds the available context size', type: 'exceed_context_size_error' } }]);
+    handler = (_req, res) =>
+      sseReply(res, [{ error: { code: 400, message: 'the request exceeds the available context size', type: 'exceed_context_size_error' } }]);
     const e = await engine();
     await assert.rejects(e.generate(hello), (err: unknown) => isApiError(err) && err.status === 400 && /context size/.test(err.message));
   });

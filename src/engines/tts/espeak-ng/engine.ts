@@ -14,19 +14,19 @@ import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import type { SynthesisRequest, TtsEngine, TtsEngineOptions, TtsVoice, VoiceRendering } from '../types.js';
 import { wasm } from '../wasm.js';
-import { WorkerPool, abortError, workerModuleUrl } from '../worker-pool/pool.js';
+import { abortError, WorkerPool, workerModuleUrl } from '../worker-pool/pool.js';
 import type { EspeakInventory, EspeakJob, EspeakWorkerData } from './job.js';
 import {
   ESPEAK_SAMPLE_RATE,
   ESPEAK_VOICE_MAP,
+  type EspeakLanguageVoice,
+  type EspeakVariant,
   parseVariant,
   parseVoiceTable,
   pitchParameter,
   primaryTag,
   rateParameter,
   voiceForLanguage,
-  type EspeakLanguageVoice,
-  type EspeakVariant,
 } from './voices.js';
 
 /** Default time limit of one synthesis, ms. */

@@ -120,7 +120,10 @@ describe('espeak-ng parameters', () => {
       ' 5  yue             --/M      Chinese_(Cantonese,_latin_as_Jyutping) sit/yue-Latn-jyutping (zh-yue 5)(zh 8)',
     ].join('\n');
     const voices = parseVoiceTable(table);
-    assert.deepEqual(voices.map((v) => v.id), ['cmn', 'en-gb', 'en-us', 'yue', 'yue-latn-jyutping']);
+    assert.deepEqual(
+      voices.map((v) => v.id),
+      ['cmn', 'en-gb', 'en-us', 'yue', 'yue-latn-jyutping'],
+    );
     assert.equal(voiceForLanguage(voices, 'zh')?.id, 'cmn');
     assert.equal(voiceForLanguage(voices, 'zh-yue')?.id, 'yue');
     assert.equal(voiceForLanguage(voices, 'en')?.id, 'en-gb');

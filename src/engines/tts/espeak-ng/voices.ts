@@ -46,7 +46,17 @@ export const ESPEAK_MAX_WPM = 450;
  * `-p` is 0–99.
  */
 const PITCH_SCALE: readonly (readonly [p: number, ratio: number])[] = [
-  [0, 0.68], [10, 0.72], [20, 0.78], [30, 0.84], [40, 0.91], [50, 1], [60, 1.1], [70, 1.22], [80, 1.35], [90, 1.51], [99, 1.66],
+  [0, 0.68],
+  [10, 0.72],
+  [20, 0.78],
+  [30, 0.84],
+  [40, 0.91],
+  [50, 1],
+  [60, 1.1],
+  [70, 1.22],
+  [80, 1.35],
+  [90, 1.51],
+  [99, 1.66],
 ];
 
 /** The `-p` value (0–99) closest to multiplying the voice's pitch by `factor` (clamped to 0.68–1.66). */

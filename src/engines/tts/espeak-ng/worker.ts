@@ -3,10 +3,10 @@
  * compiled module is shared), the text handed over as a file, the WAV read back from its memory FS.
  */
 import type { PcmAudio } from '../../../audio/types.js';
+import { type WasmImports, wasm } from '../wasm.js';
 import { pcm16WavToPcm } from '../wav-output.js';
-import { wasm, type WasmImports } from '../wasm.js';
 import { serveJobs } from '../worker-pool/serve.js';
-import { DATA_DIR, INPUT_PATH, OUTPUT_PATH, type EspeakInventory, type EspeakJob, type EspeakWorkerData } from './job.js';
+import { DATA_DIR, type EspeakInventory, type EspeakJob, type EspeakWorkerData, INPUT_PATH, OUTPUT_PATH } from './job.js';
 
 interface Run {
   module: import('espeak-ng').EspeakModule;

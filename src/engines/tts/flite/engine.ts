@@ -11,16 +11,16 @@
  * - pitch: `f0_shift` multiplies the voice's mean F0 (clustergen and diphone voices); rms ignores
  *   it (SPAM F0 model), so its pitch is changed by resampling (see FliteJob.playbackRate).
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import type { SynthesisRequest, TtsEngine, TtsEngineOptions, TtsVoice, VoiceRendering } from '../types.js';
 import { wasm } from '../wasm.js';
-import { WorkerPool, abortError, workerModuleUrl } from '../worker-pool/pool.js';
-import { FLITE_VOICES, FLITE_VOICE_MAP, type FliteVoice } from './voices.js';
-import { OUTPUT_PATH, type FliteJob, type FliteWorkerData } from './job.js';
+import { abortError, WorkerPool, workerModuleUrl } from '../worker-pool/pool.js';
+import { type FliteJob, type FliteWorkerData, OUTPUT_PATH } from './job.js';
+import { FLITE_VOICE_MAP, FLITE_VOICES, type FliteVoice } from './voices.js';
 
 /** Default time limit of one synthesis, ms. */
 export const FLITE_TIMEOUT_MS = 60_000;
@@ -167,7 +167,10 @@ async function loadExtraVoices(model: string, modelsDir: string): Promise<(Extra
   }
   const info = await stat(found);
   const files = info.isDirectory()
-    ? (await readdir(found)).filter((f) => f.endsWith('.flitevox')).sort().map((f) => path.join(found, f))
+    ? (await readdir(found))
+        .filter((f) => f.endsWith('.flitevox'))
+        .sort()
+        .map((f) => path.join(found, f))
     : [found];
   if (files.length === 0) throw ApiError.engineUnavailable(`no .flitevox voice files in ${found}`);
   return Promise.all(

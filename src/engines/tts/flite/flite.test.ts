@@ -57,7 +57,12 @@ describe('flite engine', () => {
   });
 
   test('pitch uses flite f0_shift where the voice honours it, resampling for rms', () => {
-    assert.deepEqual(engine.jobFor({ text: 'hi', rendering: { voice: 'slt', pitch: 1.2 }, speed: 1 }).args.slice(0, 4), ['-voice', 'slt', '--setf', 'f0_shift=1.2000']);
+    assert.deepEqual(engine.jobFor({ text: 'hi', rendering: { voice: 'slt', pitch: 1.2 }, speed: 1 }).args.slice(0, 4), [
+      '-voice',
+      'slt',
+      '--setf',
+      'f0_shift=1.2000',
+    ]);
     const rmsJob = engine.jobFor({ text: 'hi', rendering: { voice: 'rms', pitch: 0.8 }, speed: 1 });
     assert.equal(rmsJob.playbackRate, 0.8);
     assert.ok(rmsJob.args.includes('duration_stretch=0.8000'));
@@ -124,7 +129,10 @@ describe('flite engine', () => {
   test('a synthesis over the time limit rejects with a 500', async () => {
     const slow = await FliteEngine.create({ modelsDir: tmp, concurrency: 1, timeoutMs: 500 });
     try {
-      await assert.rejects(slow.synthesize({ text: LONG.repeat(4), rendering: { voice: 'slt' }, speed: 0.25 }), (e) => isApiError(e) && e.status === 500 && /timed out/.test(String((e.cause as Error).message)));
+      await assert.rejects(
+        slow.synthesize({ text: LONG.repeat(4), rendering: { voice: 'slt' }, speed: 0.25 }),
+        (e) => isApiError(e) && e.status === 500 && /timed out/.test(String((e.cause as Error).message)),
+      );
       const next = await slow.synthesize({ text: 'Hi.', rendering: { voice: 'kal' }, speed: 1 });
       assert.ok(next.samples.length > 0);
     } finally {
@@ -133,7 +141,10 @@ describe('flite engine', () => {
   });
 
   test('a missing voice folder is engine_unavailable', async () => {
-    await assert.rejects(FliteEngine.create({ modelsDir: tmp, model: 'no-such-voices', concurrency: 1 }), (e) => isApiError(e) && e.code === 'engine_unavailable');
+    await assert.rejects(
+      FliteEngine.create({ modelsDir: tmp, model: 'no-such-voices', concurrency: 1 }),
+      (e) => isApiError(e) && e.code === 'engine_unavailable',
+    );
   });
 
   test('parallel requests beyond the concurrency all complete', async () => {

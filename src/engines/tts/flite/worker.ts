@@ -6,7 +6,7 @@ import { resample } from '../../../audio/resample.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { pcm16WavToPcm } from '../wav-output.js';
 import { serveJobs } from '../worker-pool/serve.js';
-import { OUTPUT_PATH, type FliteJob, type FliteWorkerData } from './job.js';
+import { type FliteJob, type FliteWorkerData, OUTPUT_PATH } from './job.js';
 import { MemoryWasi } from './memory-wasi.js';
 
 serveJobs<FliteJob, PcmAudio>((data) => {

@@ -17,7 +17,7 @@ import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import type { SynthesisRequest, TtsEngine, TtsEngineOptions, TtsVoice, VoiceRendering } from '../types.js';
 import { abortError } from '../worker-pool/pool.js';
-import { KOKORO_MODEL_NAME, KOKORO_SAMPLE_RATE, KOKORO_VOICES, KOKORO_VOICE_MAP } from './voices.js';
+import { KOKORO_MODEL_NAME, KOKORO_SAMPLE_RATE, KOKORO_VOICE_MAP, KOKORO_VOICES } from './voices.js';
 
 /** Files the model folder must hold. */
 export const KOKORO_REQUIRED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx'] as const;

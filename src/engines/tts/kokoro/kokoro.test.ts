@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isApiError, type ApiError } from '../../../errors.js';
+import { type ApiError, isApiError } from '../../../errors.js';
 import { OPENAI_VOICES } from '../types.js';
 import { KokoroEngine, missingKokoroFiles, resolveKokoroFolder } from './engine.js';
-import { KOKORO_VOICES, KOKORO_VOICE_MAP } from './voices.js';
+import { KOKORO_VOICE_MAP, KOKORO_VOICES } from './voices.js';
 
 describe('kokoro engine', () => {
   let tmp: string;
@@ -35,7 +35,9 @@ describe('kokoro engine', () => {
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await writeFile(path.join(dir, f), '{}');
     assert.deepEqual(await missingKokoroFiles(dir), ['onnx/model_quantized.onnx']);
     await assert.rejects(KokoroEngine.create({ modelsDir: tmp, model: dir, concurrency: 1 }), (e) => {
-      return isApiError(e) && e.code === 'engine_unavailable' && /onnx\/model_quantized\.onnx/.test(e.message) && /parley models pull kokoro-82m/.test(e.message);
+      return (
+        isApiError(e) && e.code === 'engine_unavailable' && /onnx\/model_quantized\.onnx/.test(e.message) && /parley models pull kokoro-82m/.test(e.message)
+      );
     });
   });
 
@@ -53,7 +55,10 @@ describe('kokoro engine', () => {
       throw new Error('no network in tests');
     }) as typeof fetch;
     try {
-      await assert.rejects(KokoroEngine.create({ modelsDir: tmp, model: dir, concurrency: 1 }), (e) => isApiError(e) && e.code === 'engine_unavailable' && /could not be loaded/.test(e.message));
+      await assert.rejects(
+        KokoroEngine.create({ modelsDir: tmp, model: dir, concurrency: 1 }),
+        (e) => isApiError(e) && e.code === 'engine_unavailable' && /could not be loaded/.test(e.message),
+      );
     } finally {
       globalThis.fetch = realFetch;
     }

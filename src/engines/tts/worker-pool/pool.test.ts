@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { isApiError } from '../../../errors.js';
-import { WorkerPool, isAbortError, workerModuleUrl } from './pool.js';
+import { isAbortError, WorkerPool, workerModuleUrl } from './pool.js';
 import type { TestJob } from './test-worker.js';
 
 const entry = workerModuleUrl('test-worker', import.meta.url);
@@ -38,13 +38,13 @@ describe('WorkerPool', () => {
   test('a thrown error rejects that job only', async () => {
     const pool = makePool();
     await assert.rejects(pool.run({ kind: 'throw', message: 'bad input' }), (e) => isApiError(e) && /bad input/.test(String((e.cause as Error).message)));
-    assert.equal((await pool.run({ kind: 'echo', value: 'x' }) as { value: string }).value, 'x');
+    assert.equal(((await pool.run({ kind: 'echo', value: 'x' })) as { value: string }).value, 'x');
   });
 
   test('a worker that exits fails its job and is replaced', async () => {
     const pool = makePool();
     await assert.rejects(pool.run({ kind: 'exit' }), (e) => isApiError(e) && e.status === 500);
-    assert.equal((await pool.run({ kind: 'echo', value: 'y' }) as { value: string }).value, 'y');
+    assert.equal(((await pool.run({ kind: 'echo', value: 'y' })) as { value: string }).value, 'y');
     assert.equal(pool.stats().started, 2);
   });
 
@@ -56,7 +56,7 @@ describe('WorkerPool', () => {
     setTimeout(() => ac.abort(), 100);
     await assert.rejects(p, (e) => isAbortError(e));
     assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
-    assert.equal((await pool.run({ kind: 'echo', value: 'z' }) as { value: string }).value, 'z');
+    assert.equal(((await pool.run({ kind: 'echo', value: 'z' })) as { value: string }).value, 'z');
   });
 
   test('an already aborted signal rejects without running', async () => {
@@ -70,7 +70,7 @@ describe('WorkerPool', () => {
     const started = Date.now();
     await assert.rejects(pool.run({ kind: 'spin', ms: 5_000 }), (e) => isApiError(e) && /timed out/.test(String((e.cause as Error).message)));
     assert.ok(Date.now() - started < 1_500);
-    assert.equal((await pool.run({ kind: 'echo', value: 'ok' }) as { value: string }).value, 'ok');
+    assert.equal(((await pool.run({ kind: 'echo', value: 'ok' })) as { value: string }).value, 'ok');
   });
 
   test('runs at most size jobs at once and queues the rest in order', async () => {

@@ -11,7 +11,7 @@
  *
  * The worker side is `serveJobs()` in ./serve.ts.
  */
-import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
+import { type ResourceLimits, type Transferable, Worker } from 'node:worker_threads';
 import { ApiError } from '../../../errors.js';
 import type { JobReply, JobRequest, WorkerBootData } from './protocol.js';
 

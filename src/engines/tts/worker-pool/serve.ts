@@ -1,5 +1,5 @@
 /** The worker side of a {@link WorkerPool}: call `serveJobs` once from the worker module. */
-import { parentPort, workerData, type Transferable } from 'node:worker_threads';
+import { parentPort, type Transferable, workerData } from 'node:worker_threads';
 import type { JobReply, JobRequest, WorkerBootData } from './protocol.js';
 
 /** What a job handler returns: the result, and what to move rather than copy back. */
@@ -12,7 +12,7 @@ export interface JobOutput<R> {
  * Serves jobs one at a time. `setup` runs once with the pool's `workerData` and returns the job
  * handler. A handler that throws (a WebAssembly trap, say) fails that job only.
  */
-export function serveJobs<J, R>(setup: (data: unknown) => ((job: J) => JobOutput<R> | Promise<JobOutput<R>>)): void {
+export function serveJobs<J, R>(setup: (data: unknown) => (job: J) => JobOutput<R> | Promise<JobOutput<R>>): void {
   const port = parentPort;
   if (!port) throw new Error('serveJobs() must run in a worker thread');
   const boot = workerData as WorkerBootData;

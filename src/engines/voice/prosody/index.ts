@@ -85,7 +85,13 @@ function roundMeasures(m: ProsodyMeasures, text: TextSentimentMeasures | null): 
       ...(m.rate.syllablesPerSec !== undefined ? { syllablesPerSec: r(m.rate.syllablesPerSec, 2) } : {}),
       source: m.rate.source,
     },
-    pauses: { count: m.pauses.count, totalSec: r(m.pauses.totalSec, 3), longestSec: r(m.pauses.longestSec, 3), ratio: r(m.pauses.ratio, 3), source: m.pauses.source },
+    pauses: {
+      count: m.pauses.count,
+      totalSec: r(m.pauses.totalSec, 3),
+      longestSec: r(m.pauses.longestSec, 3),
+      ratio: r(m.pauses.ratio, 3),
+      source: m.pauses.source,
+    },
     text,
   };
 }

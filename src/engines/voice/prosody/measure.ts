@@ -9,7 +9,7 @@ import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import type { SpeechSegment } from '../../vad/types.js';
 import type { LoudnessMeasures, PauseMeasures, PitchMeasures, RateMeasures, VoiceTranscript } from '../types.js';
-import { HOP_SEC, SILENCE_DB, detectSpeechByEnergy, frameLevelsDb, normaliseSegments, pausesBetween, percentile, toDb } from './envelope.js';
+import { detectSpeechByEnergy, frameLevelsDb, HOP_SEC, normaliseSegments, pausesBetween, percentile, SILENCE_DB, toDb } from './envelope.js';
 import { countTextUnits, syllableNuclei } from './syllables.js';
 
 /** Options of `measureProsody`. */
@@ -109,7 +109,12 @@ export async function measureProsody(pcm: PcmAudio, opts: MeasureOptions = {}): 
         for (let j = Math.max(0, k - radius); j <= Math.min(grid.length - 1, k + radius); j++) if (grid[j]) return true;
         return false;
       };
-      const nuclei = syllableNuclei(samples, sampleRate, (t) => at(voicedGrid, t, 2), (t) => at(speechGrid, t, 0));
+      const nuclei = syllableNuclei(
+        samples,
+        sampleRate,
+        (t) => at(voicedGrid, t, 2),
+        (t) => at(speechGrid, t, 0),
+      );
       const syllablesPerSec = nuclei.length / speechSec;
       rate = { wordsPerSec: syllablesPerSec / SYLLABLES_PER_WORD, syllablesPerSec, source: 'syllable-estimate' };
     }

@@ -4,7 +4,7 @@
  * Wempe 2009, "Praat script to detect syllable nuclei and measure speech rate automatically",
  * Behavior Research Methods 41(2)), for when there is no transcript.
  */
-import { HOP_SEC, frameLevelsDb, percentile } from './envelope.js';
+import { frameLevelsDb, HOP_SEC, percentile } from './envelope.js';
 
 /** CJK scripts: one character ≈ one syllable, and words are not separated by spaces. */
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu;
@@ -39,7 +39,8 @@ export function wordSyllables(word: string): number {
   const letters = w.replace(/[\p{N}']/gu, '');
   if (letters.length === 0) return Math.max(1, digits);
   let n = letters.match(VOWEL_GROUPS)?.length ?? 0;
-  if (n > 1 && /[^aeiouyl]e$/.test(letters)) n--; // make, these (but not "able", "free")
+  if (n > 1 && /[^aeiouyl]e$/.test(letters))
+    n--; // make, these (but not "able", "free")
   else if (n > 1 && /[^aeiouytd]ed$/.test(letters)) n--; // moved, looked (but not "wanted")
   return Math.max(1, n) + digits;
 }
@@ -82,12 +83,7 @@ function filter(x: Float32Array, sampleRate: number, hz: number, kind: 'high' | 
  * @param voicedAt whether a voiced pitch frame lies near time t (seconds).
  * @param inSpeech whether time t (seconds) is inside speech.
  */
-export function syllableNuclei(
-  samples: Float32Array,
-  sampleRate: number,
-  voicedAt: (t: number) => boolean,
-  inSpeech: (t: number) => boolean,
-): number[] {
+export function syllableNuclei(samples: Float32Array, sampleRate: number, voicedAt: (t: number) => boolean, inSpeech: (t: number) => boolean): number[] {
   const band = Float32Array.from(samples);
   filter(band, sampleRate, 300, 'high');
   filter(band, sampleRate, 2500, 'low');
