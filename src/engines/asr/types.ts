@@ -8,6 +8,8 @@ export interface AsrCapabilities {
   wordTimestamps: boolean;
   /** Can tell which language is spoken when none is given. */
   languageDetection: boolean;
+  /** Reports the emotion heard in the voice and non-speech events (SenseVoice does, in the same pass). */
+  emotion?: boolean;
 }
 
 /** Options of one recognition call. All optional; engines ignore what they cannot use. */
@@ -46,6 +48,32 @@ export interface TranscriptSegment {
   temperature?: number;
   /** Token ids, when the engine reports them. */
   tokens?: number[];
+  /** The emotion heard in this segment's voice, when the engine reports one. */
+  emotion?: HeardEmotion;
+  /** Non-speech sounds heard in this segment, when the engine reports them. */
+  events?: HeardEvent[];
+}
+
+/** Emotions an engine can hear in a voice (SenseVoice: happy, sad, angry, neutral; others add more). */
+export const HEARD_EMOTIONS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] as const;
+export type HeardEmotionLabel = (typeof HEARD_EMOTIONS)[number];
+
+/** An emotion heard in the voice by an acoustic model (not guessed from the words). */
+export interface HeardEmotion {
+  label: HeardEmotionLabel;
+  /** 0–1: the model's probability for the label, or the share of segments that carried it. */
+  confidence: number;
+}
+
+/** A non-speech sound an engine reports (SenseVoice: laughter, applause, BGM (music), crying, coughing, sneezing). */
+export interface HeardEvent {
+  /** Lowercase name: `laughter`, `applause`, `music`, `crying`, `coughing`, `sneezing`, `breathing`, … */
+  label: string;
+  /** Seconds from the start of the audio, when known. */
+  start?: number;
+  end?: number;
+  /** 0–1, when the engine reports one. */
+  confidence?: number;
 }
 
 /** One timed word. */
@@ -70,6 +98,10 @@ export interface Transcript {
   segments: TranscriptSegment[];
   /** Timed words, present when `wordTimestamps` was asked for and the engine can. */
   words?: TranscriptWord[];
+  /** The emotion heard over the whole call (the engine's, or the longest segments' majority), when reported. */
+  emotion?: HeardEmotion;
+  /** Non-speech sounds heard (laughter, applause, music…), when the engine reports them. */
+  events?: HeardEvent[];
 }
 
 /** A speech recogniser. Implementations live in one folder each under engines/asr/. */
