@@ -11,6 +11,7 @@
  * The model file is cached under bench/.tmp/ (about 160 MB, written once).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { decodeAudio } from '../src/audio/decode/index.js';
 import { encodeAll } from '../src/audio/encode/index.js';
@@ -41,12 +42,12 @@ export default async function run(): Promise<void> {
   const server = await startTestServer({ PARLEY_LLM_MODEL: MODEL_FILE, PARLEY_ASR_ENGINE: 'pocketsphinx', PARLEY_CONCURRENCY: '2' });
   const { getLlama } = await import('node-llama-cpp');
   // The same thread count as Parley's engine uses (1 on 2 cores, measured fastest).
-  const threads = ((await server.runtime.services.llm()) as unknown as { threads?: number }).threads ?? 1;
+  const threads = os.availableParallelism() <= 2 ? 1 : Math.floor(os.availableParallelism() / 2);
   const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads });
   const model = await llama.loadModel({ modelPath: MODEL_FILE });
   const question = 'Tell me about the weather today.';
   try {
-    const engine = await server.runtime.services.llm();
+    const engine = await server.runtime.services.engines().llm();
     const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, 8192), sequences: 1, threads });
     const post = (body: Record<string, unknown>) =>
       fetch(`${server.url}/v1/chat/completions`, {
@@ -125,16 +126,15 @@ export default async function run(): Promise<void> {
 
     // 3. Non-streaming end to end vs the stages alone.
     const wav = fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/speech/librivox-0880.wav'));
-    const s = server.runtime.services;
+    const s = server.runtime.services.engines();
     const e2e: number[] = [];
     const stages: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       // Stages alone, in order, each with what the previous produced.
       let t = performance.now();
       const pcm = await decodeAudio(wav, { param: 'x' });
-      const [asr, vad, analyzer] = await Promise.all([s.asr(), s.vad(), s.analyzer()]);
       const { understandAudio } = await import('../src/pipeline/understand.js');
-      const u = await understandAudio({ asr, vad, analyzer, run: (job) => job() }, pcm);
+      const u = await understandAudio(s, pcm);
       const tUnderstand = performance.now() - t;
       const built = buildLlmMessages([{ role: 'user', parts: [{ type: 'audio', pcm, digest: `bench-${r}`, param: 'x' }] }], new Map([[`bench-${r}`, u]]), {
         speaks: true,
@@ -145,7 +145,7 @@ export default async function run(): Promise<void> {
       t = performance.now();
       const spoken: Float32Array[] = [];
       for (const sentence of splitSentences(answer.text)) {
-        const audio = await s.speaker.synthesize({ text: sentence, voice: 'alloy', speed: 1 });
+        const audio = await s.speaker.synthesize({ text: sentence, voice: 'alloy', speed: 1, language: null });
         spoken.push(resample(audio, 24_000).samples);
       }
       const tSpeak = performance.now() - t;

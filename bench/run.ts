@@ -8,6 +8,8 @@ const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   transcribe: () => import('./transcribe.js'),
   chat: () => import('./chat.js'),
   batch: () => import('./batch.js'),
+  'tts-rtf': () => import('./tts-rtf.js'),
+  concurrency: () => import('./concurrency.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -24,9 +24,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.PARLEY_TEST_CONCURRENCY ?? '2';
-// A hung test fails after this long instead of stalling CI; --test-force-exit ends the run even
+// A hung test (or test file: the timeout also bounds each file) fails after this long instead of stalling CI; --test-force-exit ends the run even
 // if a test leaked a handle (a child process, a socket) that would keep the event loop alive.
-const timeoutMs = process.env.PARLEY_TEST_TIMEOUT_MS ?? '180000';
+const timeoutMs = process.env.PARLEY_TEST_TIMEOUT_MS ?? '600000';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-force-exit', ...files],

@@ -172,7 +172,7 @@ describe('POST /v1/chat/completions with audio (real node-llama-cpp on a tiny ra
       'audio_not_found',
       'messages[1].audio.id',
     );
-    const expired = server.runtime.services.audioStore.put({ format: 'wav', data: new Uint8Array(4), transcript: 'old', ttlSec: 1 });
+    const expired = server.runtime.services.audioIds.put({ format: 'wav', data: new Uint8Array(4), transcript: 'old', ttlSec: 1, owner: null });
     await new Promise((r) => setTimeout(r, 2100));
     await expectApiError(
       server.client.chat.completions.create({

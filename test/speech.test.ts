@@ -3,7 +3,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { medianPitch } from '../src/audio/pitch.js';
-import { groupSentences, splitFirstClause, splitSentences } from '../src/pipeline/sentences.js';
+import { planPassages } from '../src/pipeline/sentence-stream.js';
 import type { Speaker } from '../src/pipeline/speak.js';
 import { probe, wavToPcm } from './helpers/audio.js';
 import { expectApiError } from './helpers/errors.js';
@@ -93,7 +93,7 @@ describe('POST /v1/audio/speech through the official SDK', () => {
   });
 
   test('streams the first audio bytes before the last sentence is synthesised', async () => {
-    const original = server.runtime.services.speaker;
+    const original = server.runtime.services.engines().speaker;
     const finished: number[] = [];
     const spy: Speaker = {
       voiceNames: () => original.voiceNames(),
@@ -103,7 +103,7 @@ describe('POST /v1/audio/speech through the official SDK', () => {
         return pcm;
       },
     };
-    server.runtime.services.speaker = spy;
+    server.runtime.services.engines().speaker = spy;
     try {
       const input = Array.from({ length: 8 }, (_, i) => `This is sentence number ${i + 1}, which takes a moment to say out loud.`).join(' ');
       const res = await server.client.audio.speech.create({ model: 'tts-1', voice: 'echo', input, response_format: 'wav' }).asResponse();
@@ -117,7 +117,7 @@ describe('POST /v1/audio/speech through the official SDK', () => {
       assert.ok(finished.length >= 3, `${finished.length} syntheses`);
       assert.ok(firstAt < finished[finished.length - 1]!, 'first bytes arrived before the last sentence was synthesised');
     } finally {
-      server.runtime.services.speaker = original;
+      server.runtime.services.engines().speaker = original;
     }
   });
 
@@ -143,11 +143,11 @@ describe('POST /v1/audio/speech through the official SDK', () => {
   });
 
   test('stops synthesising when the client disconnects', async () => {
-    const original = server.runtime.services.speaker;
+    const original = server.runtime.services.engines().speaker;
     let started = 0;
     let completed = 0;
     let aborted = 0;
-    server.runtime.services.speaker = {
+    server.runtime.services.engines().speaker = {
       voiceNames: () => original.voiceNames(),
       synthesize: async (request) => {
         started++;
@@ -178,13 +178,13 @@ describe('POST /v1/audio/speech through the official SDK', () => {
       const settled = started;
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(started, settled, 'no new sentences start after the disconnect');
-      const passages = groupSentences(splitFirstClause(splitSentences(input))).length;
+      const passages = planPassages(input, { fastStart: true }).length;
       assert.ok(passages > 10);
       assert.ok(completed < passages, `synthesised ${completed} of ${passages} passages after the client left`);
       assert.ok(aborted > 0 || started === completed, 'a synthesis in flight at the disconnect is aborted');
       await assertHealthy(server);
     } finally {
-      server.runtime.services.speaker = original;
+      server.runtime.services.engines().speaker = original;
     }
   });
 

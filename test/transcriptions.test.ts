@@ -240,8 +240,8 @@ describe('the whisper engine behind the HTTP API (tiny random-weight model)', ()
     const pcm = Buffer.concat(parts);
     const header = wavHeader(pcm.length, 16_000);
     const windows: number[] = [];
-    const original = server.runtime.services.asr;
-    server.runtime.services.asr = async () => {
+    const original = server.runtime.services.engines().asr;
+    server.runtime.services.engines().asr = async () => {
       const engine = await original();
       return {
         ...engine,
@@ -263,7 +263,7 @@ describe('the whisper engine behind the HTTP API (tiny random-weight model)', ()
         response_format: 'verbose_json',
       });
     } finally {
-      server.runtime.services.asr = original;
+      server.runtime.services.engines().asr = original;
     }
     assert.ok(res.duration > 39, String(res.duration));
     assert.ok(windows.length >= 2, `windows: ${windows}`);

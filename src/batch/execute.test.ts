@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import multipart from '@fastify/multipart';
 import Fastify from 'fastify';
-import { Limiter } from '../runtime/limiter.js';
+import { installAuth } from '../http/auth.js';
+import { installErrorHandling } from '../http/error-handler.js';
+import { Limiter } from '../lib/limiter.js';
 import { hashApiKey } from '../store/context.js';
 import { completeWavHeader, createLineRunner } from './execute.js';
 
 const request = (url: string, body: Record<string, unknown>) => JSON.stringify({ url, body });
+const TOKEN = 'test-internal-token';
 
 describe('running a batch line through the live app', () => {
   test('queues the engine work it starts behind live requests (batch priority reaches the limiter)', async () => {
@@ -15,14 +18,14 @@ describe('running a batch line through the live app', () => {
     const app = Fastify();
     app.post('/v1/audio/speech', async (req) => {
       const who = (req.body as { who: string }).who;
-      await limiter.run(async () => {
+      await limiter.run('tts', async () => {
         order.push(who);
       });
       return { who };
     });
     let release!: () => void;
-    const blocker = limiter.run(() => new Promise<void>((r) => (release = r)));
-    const run = createLineRunner(app, []);
+    const blocker = limiter.run('tts', () => new Promise<void>((r) => (release = r)));
+    const run = createLineRunner(app, TOKEN);
     const batchLine = run({ customId: 'b', request: request('/v1/audio/speech', { who: 'batch' }), owner: null });
     await new Promise((r) => setTimeout(r, 20));
     const live = app.inject({ method: 'POST', url: '/v1/audio/speech', payload: { who: 'live' } });
@@ -43,7 +46,7 @@ describe('running a batch line through the live app', () => {
         ? reply.status(400).send({ error: { message: 'no', type: 'invalid_request_error', param: 'x', code: 'invalid_value' } })
         : { id: 'chatcmpl-1' },
     );
-    const run = createLineRunner(app, []);
+    const run = createLineRunner(app, TOKEN);
     const ok = await run({ customId: 'a', request: request('/v1/chat/completions', {}), owner: null });
     assert.equal(ok.state, 'done');
     const parsed = JSON.parse(ok.line);
@@ -57,15 +60,24 @@ describe('running a batch line through the live app', () => {
     assert.equal(JSON.parse(bad.line).response.status_code, 400);
   });
 
-  test('runs each line as the key that created the batch, and fails it when that key is gone', async () => {
+  test('runs each line as the owner of its batch, and fails it once that key is no longer accepted', async () => {
     const app = Fastify();
-    app.post('/v1/chat/completions', async (req) => ({ auth: req.headers.authorization ?? null }));
-    const run = createLineRunner(app, ['sk-one', 'sk-two']);
+    installErrorHandling(app, 1_000_000);
+    installAuth(app, { keys: ['sk-one', 'sk-two'], internalToken: TOKEN });
+    app.post('/v1/chat/completions', async (req) => ({ owner: req.owner, auth: req.headers.authorization ?? null }));
+    const run = createLineRunner(app, TOKEN);
     const mine = await run({ customId: 'a', request: request('/v1/chat/completions', {}), owner: hashApiKey('sk-two') });
-    assert.equal(JSON.parse(mine.line).response.body.auth, 'Bearer sk-two');
+    assert.deepEqual(JSON.parse(mine.line).response.body, { owner: hashApiKey('sk-two'), auth: null }, 'no key travels with the line');
     const orphan = await run({ customId: 'b', request: request('/v1/chat/completions', {}), owner: hashApiKey('sk-removed') });
     assert.equal(orphan.state, 'failed');
-    assert.equal(JSON.parse(orphan.line).error.code, 'invalid_api_key');
+    assert.equal(JSON.parse(orphan.line).response.status_code, 401);
+    assert.equal(JSON.parse(orphan.line).response.body.error.code, 'invalid_api_key');
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { 'x-parley-internal': 'guess', 'x-parley-owner': hashApiKey('sk-one') },
+    });
+    assert.equal(forged.statusCode, 401, 'without the process secret the owner header means nothing');
   });
 
   test('turns speech bytes into base64 JSON and transcription JSON into a multipart request', async () => {
@@ -81,7 +93,7 @@ describe('running a batch line through the live app', () => {
       }
       return fields.response_format?.[0] === 'text' ? reply.type('text/plain').send('hello\n') : { fields, file };
     });
-    const run = createLineRunner(app, []);
+    const run = createLineRunner(app, TOKEN);
     const speech = JSON.parse((await run({ customId: 's', request: request('/v1/audio/speech', { response_format: 'mp3' }), owner: null })).line);
     assert.deepEqual(speech.response.body, { audio: 'AQID', format: 'mp3', content_type: 'audio/mpeg' });
     const body = {

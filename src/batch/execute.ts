@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ApiError } from '../errors.js';
-import { BATCH_PRIORITY, withPriority } from '../runtime/limiter.js';
-import { hashApiKey } from '../store/context.js';
+import { INTERNAL_OWNER_HEADER, INTERNAL_TOKEN_HEADER } from '../http/auth.js';
+import { BATCH_PRIORITY, withPriority } from '../lib/limiter.js';
 import { errorLine, newBatchRequestId } from './batch-store.js';
 import type { LineResult } from './types.js';
 
@@ -69,65 +69,44 @@ export function completeWavHeader(wav: Buffer): Buffer {
   return out;
 }
 
-/** The multipart body of a transcription line. */
-function multipartFrom(body: Record<string, unknown>): { payload: Buffer; contentType: string } | ApiError {
-  const boundary = `----parley${crypto.randomBytes(12).toString('hex')}`;
-  const parts: Buffer[] = [];
-  const field = (name: string, value: string) =>
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'utf8'));
+/** The multipart body of a transcription line (the form the live route expects). */
+async function multipartFrom(body: Record<string, unknown>): Promise<{ payload: Buffer; contentType: string } | ApiError> {
+  const form = new FormData();
   for (const [key, value] of Object.entries(body)) {
     if (key === 'file' || key === 'filename' || value === undefined || value === null) continue;
     if (Array.isArray(value)) {
       const name = key.endsWith('[]') ? key : `${key}[]`;
-      for (const v of value) field(name, String(v));
+      for (const v of value) form.append(name, String(v));
     } else if (typeof value === 'object') {
       return ApiError.invalidRequest(key, `Invalid type for '${key}': expected a string, number or array.`, 'invalid_type');
     } else {
-      field(key, String(value));
+      form.append(key, String(value));
     }
   }
   if (body.file !== undefined && body.file !== null) {
     if (typeof body.file !== 'string')
       return ApiError.invalidRequest('file', "Invalid type for 'file': expected the audio as a base64 string.", 'invalid_type');
-    const filename = typeof body.filename === 'string' && body.filename.length > 0 ? body.filename.replace(/["\r\n]/g, '_') : 'audio';
-    parts.push(
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-        'utf8',
-      ),
-    );
-    parts.push(Buffer.from(body.file, 'base64'));
-    parts.push(Buffer.from('\r\n', 'utf8'));
+    const filename = typeof body.filename === 'string' && body.filename.length > 0 ? body.filename : 'audio';
+    form.append('file', new Blob([Buffer.from(body.file, 'base64')]), filename);
   }
-  parts.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
-  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+  const encoded = new Response(form);
+  return { payload: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
 }
 
 /**
- * A runner over `app`. The line runs as the key that created the batch: the configured key whose
- * hash is the batch's owner (keys are never stored, only their hashes). With no keys configured
- * lines run unauthenticated, as live requests do.
+ * A runner over `app`. The line runs as the owner of its batch: it is injected with this process's
+ * internal token and the owner's id (see `Services.internalToken`), so no API key is kept or
+ * needed, and whatever it creates (audio ids, usage) belongs to the batch's owner. A line whose
+ * owner's key is no longer accepted is answered 401 by the auth hook, like any request.
  */
-export function createLineRunner(app: FastifyInstance, apiKeys: readonly string[]): LineRunner {
-  const keyByHash = new Map(apiKeys.map((k) => [hashApiKey(k), k]));
+export function createLineRunner(app: FastifyInstance, internalToken: string): LineRunner {
   return async (line) => {
     try {
-      let headers: Record<string, string> = {};
-      if (keyByHash.size > 0) {
-        const key = line.owner === null ? undefined : keyByHash.get(line.owner);
-        if (key === undefined) {
-          return {
-            state: 'failed',
-            statusCode: null,
-            line: errorLine(line.customId, 'invalid_api_key', 'The API key that created this batch is no longer accepted by this server.'),
-          };
-        }
-        headers = { authorization: `Bearer ${key}` };
-      }
+      const headers: Record<string, string> = { [INTERNAL_TOKEN_HEADER]: internalToken, ...(line.owner ? { [INTERNAL_OWNER_HEADER]: line.owner } : {}) };
       const { url, body } = JSON.parse(line.request) as { url: string; body: Record<string, unknown> };
       let payload: string | Buffer;
       if (url === '/v1/audio/transcriptions' || url === '/v1/audio/translations') {
-        const form = multipartFrom(body);
+        const form = await multipartFrom(body);
         if (form instanceof ApiError)
           return {
             state: 'failed',

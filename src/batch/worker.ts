@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime/services.js';
 import { Coordinator, type LineTransport } from './coordinator.js';
 import { createLineRunner } from './execute.js';
 import { RedisLineExecutor, type RedisTiming, RedisTransport } from './redis-lines.js';
@@ -57,7 +57,7 @@ export async function startBatchWorker(app: FastifyInstance, runtime: { services
   // another keeps the engines busy. The limiter still runs live requests first.
   const concurrency = options.concurrency ?? config.batch.concurrency ?? 2 * config.concurrency;
   const log = app.log.child({ component: 'batch', worker: workerId });
-  const runLine = createLineRunner(app, config.apiKeys);
+  const runLine = createLineRunner(app, runtime.services.internalToken);
 
   let transport: LineTransport | undefined;
   let redisTransport: RedisTransport | undefined;

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { decodeAudio } from '../audio/decode/index.js';
-import { snakeKeys } from '../http/wire.js';
-import { RECOGNITION_RATE, transcribeAudio } from '../pipeline/transcribe.js';
+import { wireAnalysis } from '../http/wire.js';
+import { decodeForRecognition } from '../pipeline/input-audio.js';
+import { transcribeAudio } from '../pipeline/transcribe.js';
 import { TRANSCRIPT_FORMATS, type TranscriptFormat, toSrt, toVerboseJson, toVtt } from '../pipeline/transcript-format.js';
-import { understandAudio } from '../pipeline/understand.js';
+import { understandUpload } from '../pipeline/understand.js';
 import { createRuntime } from '../runtime/host.js';
 import { configFromProgram, reportFailure } from './main.js';
 
@@ -27,20 +27,15 @@ export function transcribeCommand(program: Command): Command {
         if (opts.engine) config.asr.engine = opts.engine as typeof config.asr.engine;
         const runtime = await createRuntime(config);
         try {
-          const pcm = await decodeAudio(fs.readFileSync(file), {
+          const engines = runtime.services.engines();
+          const [asr, vad] = await Promise.all([engines.asr(), engines.vad()]);
+          const pcm = await decodeForRecognition(engines.limiter, fs.readFileSync(file), {
             param: 'file',
             format: file.split('.').pop(),
             maxBytes: MAX_FILE_BYTES,
-            maxRate: RECOGNITION_RATE,
           });
-          const s = runtime.services;
-          const [asr, vad] = await Promise.all([s.asr(), s.vad()]);
           const task = opts.translate ? 'translate' : 'transcribe';
-          const t = await transcribeAudio({ asr, vad, run: (job, signal) => s.limiter.run(job, { signal }) }, pcm, {
-            language: opts.language,
-            task,
-            wordTimestamps: asr.capabilities.wordTimestamps,
-          });
+          const t = await transcribeAudio({ asr, vad }, pcm, { language: opts.language, task, wordTimestamps: asr.capabilities.wordTimestamps });
           const format = opts.format as TranscriptFormat;
           const out =
             format === 'srt'
@@ -71,19 +66,13 @@ export function analyzeCommand(program: Command): Command {
         const config = configFromProgram(program);
         const runtime = await createRuntime(config);
         try {
-          const pcm = await decodeAudio(fs.readFileSync(file), {
+          const u = await understandUpload(runtime.services.engines(), fs.readFileSync(file), {
             param: 'file',
             format: file.split('.').pop(),
             maxBytes: MAX_FILE_BYTES,
-            maxRate: RECOGNITION_RATE,
+            language: opts.language,
           });
-          const s = runtime.services;
-          const [asr, vad, analyzer] = await Promise.all([s.asr(), s.vad(), s.analyzer()]);
-          const u = await understandAudio({ asr, vad, analyzer, run: (job, signal) => s.limiter.run(job, { signal }) }, pcm, { language: opts.language });
-          const { arousalTerms: _t, ...analysis } = u.analysis;
-          process.stdout.write(
-            `${JSON.stringify({ text: u.transcript.text, language: u.transcript.language, duration: u.transcript.durationSec, analysis: snakeKeys(analysis), description: u.description }, null, 2)}\n`,
-          );
+          process.stdout.write(`${JSON.stringify(wireAnalysis(u), null, 2)}\n`);
         } finally {
           await runtime.close();
         }

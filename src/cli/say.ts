@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
+import { OUTPUT_FORMATS as SPEECH_FORMATS } from '../audio/encode/index.js';
 import type { OutputFormat } from '../audio/types.js';
 import { OPENAI_VOICES } from '../engines/tts/types.js';
-import { SPEECH_FORMATS } from '../http/routes/speech.js';
 import { speak } from '../pipeline/speak.js';
 import { createRuntime } from '../runtime/host.js';
 import { configFromProgram, reportFailure } from './main.js';
@@ -28,24 +28,26 @@ export function sayCommand(program: Command): Command {
         if (opts.engine) config.tts.engine = opts.engine as typeof config.tts.engine;
         const runtime = await createRuntime(config);
         try {
-          if (!runtime.services.speaker.voiceNames().includes(opts.voice)) {
-            throw new Error(`unknown voice '${opts.voice}': use one of ${runtime.services.speaker.voiceNames().join(', ')}`);
+          const { speaker } = runtime.services.engines();
+          if (!speaker.voiceNames().includes(opts.voice)) {
+            throw new Error(`unknown voice '${opts.voice}': use one of ${speaker.voiceNames().join(', ')}`);
           }
-          const { chunks, stats } = speak(runtime.services.speaker, {
+          const speech = speak(speaker, {
             text: input,
             voice: opts.voice,
             speed,
             format: opts.format as OutputFormat,
             streaming: !opts.output,
           });
-          const out = opts.output ? fs.createWriteStream(`${opts.output}.part`) : process.stdout;
-          for await (const chunk of chunks) {
+          // Opened now, so a bad path is a one-line error rather than a stream 'error' event.
+          const out = opts.output ? fs.createWriteStream('', { fd: fs.openSync(`${opts.output}.part`, 'w') }) : process.stdout;
+          for await (const chunk of speech.chunks()) {
             if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
           }
           if (opts.output) {
             await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
             fs.renameSync(`${opts.output}.part`, opts.output);
-            process.stderr.write(`wrote ${opts.output}: ${stats.durationSec.toFixed(2)} s of audio, ${stats.sentences} sentence(s)\n`);
+            process.stderr.write(`wrote ${opts.output}: ${speech.stats.durationSec.toFixed(2)} s of audio, ${speech.stats.passages} passage(s)\n`);
           }
         } finally {
           await runtime.close();

@@ -1,2 +1,13 @@
 export { ConfigError, type ConfigFlags, ENV_VARS, isLoopback, loadConfig } from './load.js';
-export { type Config, type ConfigInput, configSchema, defaultDataDir } from './schema.js';
+export {
+  type AsrSettings,
+  type Config,
+  type ConfigInput,
+  configSchema,
+  defaultDataDir,
+  type LlmSettings,
+  MODEL_CAPABILITIES,
+  type PipelineSpec,
+  type TtsSettings,
+  type VoiceSettings,
+} from './schema.js';

@@ -18,6 +18,57 @@ const voiceRendering = z.object({
  * The one configuration schema. Every field has a default and a one-line description.
  * Sources, later wins: defaults → config file → PARLEY_* environment → CLI flags.
  */
+const ttsSection = z.object({
+  engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
+  model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
+  voices: z.record(z.string(), voiceRendering).default({}).describe('Overrides of the OpenAI voice name → engine voice map'),
+  fallbackEngine: z.enum(['espeak-ng', 'none']).default('espeak-ng').describe('Engine for languages the main engine lacks'),
+});
+
+const asrSection = z.object({
+  engine: z.enum(['auto', 'whisper', 'pocketsphinx']).default('auto').describe('Speech recognition engine'),
+  model: z.string().min(1).optional().describe('ASR model: a file path or a model cache name'),
+});
+
+const llmSection = z.object({
+  engine: z.enum(['llama', 'openai-compatible']).default('llama').describe('Language model engine'),
+  model: z.string().min(1).optional().describe('LLM model: a GGUF path or a model cache name (or the upstream model name)'),
+  url: z.string().url().optional().describe('Upstream OpenAI-compatible base URL'),
+  apiKey: z.string().optional().describe('Upstream API key'),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('CPU threads for the llama engine (default: 1 on ≤ 2 cores — measured fastest for generation — else half the cores)'),
+});
+
+const voiceSection = z.object({
+  engine: z.enum(['prosody']).default('prosody').describe('Voice analyzer (how something was said)'),
+});
+
+/** The capabilities a model name can serve. */
+export const MODEL_CAPABILITIES = ['chat', 'speech', 'transcription'] as const;
+
+/**
+ * A model alias defined as a pipeline of engines (LocalAI's idea): `support-line-es` may recognise
+ * with whisper, think with another GGUF and speak with espeak-ng on the same server. Sections left
+ * out are taken from the top-level settings.
+ */
+const pipelineSpec = z
+  .object({
+    capability: z.enum(MODEL_CAPABILITIES).default('chat').describe('What the alias serves'),
+    asr: asrSection.partial().optional().describe('Speech recognition of this pipeline'),
+    voice: voiceSection.partial().optional().describe('Voice analysis of this pipeline'),
+    llm: llmSection.partial().optional().describe('Language model of this pipeline'),
+    tts: ttsSection.partial().optional().describe('Speech synthesis of this pipeline'),
+    voiceMap: z.record(z.string(), voiceRendering).optional().describe('OpenAI voice name → engine voice of this pipeline (same as tts.voices)'),
+    safety: z.record(z.string(), z.unknown()).optional().describe('Safety policy of this pipeline (see the safety settings)'),
+  })
+  .strict();
+export type PipelineSpec = z.infer<typeof pipelineSpec>;
+
 export const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1').describe('Address to listen on'),
   port: z.number().int().min(0).max(65535).default(8000).describe('TCP port to listen on (0 = any free port)'),
@@ -36,35 +87,10 @@ export const configSchema = z.object({
     .default(32 * 1024 * 1024)
     .describe('Largest accepted JSON request body'),
   shutdownGraceMs: z.number().int().min(0).default(10_000).describe('How long in-flight requests may run after SIGTERM before they are cancelled'),
-  tts: z
-    .object({
-      engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
-      model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
-      voices: z.record(z.string(), voiceRendering).default({}).describe('Overrides of the OpenAI voice name → engine voice map'),
-      fallbackEngine: z.enum(['espeak-ng', 'none']).default('espeak-ng').describe('Engine for languages the main engine lacks'),
-    })
-    .prefault({}),
-  asr: z
-    .object({
-      engine: z.enum(['auto', 'whisper', 'pocketsphinx']).default('auto').describe('Speech recognition engine'),
-      model: z.string().min(1).optional().describe('ASR model: a file path or a model cache name'),
-    })
-    .prefault({}),
-  llm: z
-    .object({
-      engine: z.enum(['llama', 'openai-compatible']).default('llama').describe('Language model engine'),
-      model: z.string().min(1).optional().describe('LLM model: a GGUF path or a model cache name (or the upstream model name)'),
-      url: z.string().url().optional().describe('Upstream OpenAI-compatible base URL'),
-      apiKey: z.string().optional().describe('Upstream API key'),
-      threads: z
-        .number()
-        .int()
-        .min(1)
-        .max(256)
-        .optional()
-        .describe('CPU threads for the llama engine (default: 1 on ≤ 2 cores — measured fastest for generation — else half the cores)'),
-    })
-    .prefault({}),
+  tts: ttsSection.prefault({}),
+  asr: asrSection.prefault({}),
+  llm: llmSection.prefault({}),
+  voice: voiceSection.prefault({}),
   batch: z
     .object({
       queue: z
@@ -77,11 +103,17 @@ export const configSchema = z.object({
     })
     .prefault({}),
   models: z
-    .record(z.string(), z.string())
+    .record(z.string(), z.union([z.string(), pipelineSpec]))
     .default({})
-    .describe('Extra model aliases: requested name → served model id (e.g. an Azure deployment name → tts-1)'),
+    .describe(
+      'Model aliases: requested name → a served model id (e.g. an Azure deployment name → tts-1), or → a pipeline of engines ({capability, asr, voice, llm, tts, voiceMap, safety})',
+    ),
 });
 
 export type Config = z.infer<typeof configSchema>;
+export type TtsSettings = z.infer<typeof ttsSection>;
+export type AsrSettings = z.infer<typeof asrSection>;
+export type LlmSettings = z.infer<typeof llmSection>;
+export type VoiceSettings = z.infer<typeof voiceSection>;
 /** What a config file or flags may hold (everything optional). */
 export type ConfigInput = z.input<typeof configSchema>;

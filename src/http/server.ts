@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
+import type { Services } from '../runtime/services.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { analysisRoutes } from './routes/analysis.js';
@@ -14,7 +15,6 @@ import { modelRoutes } from './routes/models.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { usageRoutes } from './routes/usage.js';
-import type { Services } from './services.js';
 
 /** A request id in OpenAI's style; sent back as `x-request-id`. */
 function newRequestId(): string {
@@ -35,7 +35,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app, config.bodyLimitBytes);
-  installAuth(app, config.apiKeys);
+  installAuth(app, { keys: config.apiKeys, internalToken: services.internalToken });
   healthRoutes(app, services);
   modelRoutes(app, services);
   await app.register(multipart, { throwFileSizeLimit: false });

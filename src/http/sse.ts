@@ -1,3 +1,8 @@
+/** One server-sent event: `data: <payload>` (objects JSON-encoded; strings such as `[DONE]` as they are). */
+export function sseData(data: unknown): string {
+  return `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+}
+
 /**
  * Server-sent events fed from callbacks: work that runs beside the response pushes events as
  * they happen, the response reads them in order. One per streamed response.
@@ -7,9 +12,9 @@ export class SseQueue {
   private wake: (() => void) | undefined;
   private closed = false;
 
-  /** Queues one `data:` event (objects are JSON-encoded; strings are sent as they are, e.g. `[DONE]`). */
+  /** Queues one `data:` event. */
   push(data: unknown): void {
-    this.pending.push(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+    this.pending.push(sseData(data));
     this.wake?.();
   }
 

@@ -3,10 +3,15 @@ import { ApiError } from '../errors.js';
 /** What a served model does. */
 export type Capability = 'speech' | 'transcription' | 'chat';
 
+/** The pipeline of engines every built-in model name runs on. */
+export const DEFAULT_PIPELINE = 'default';
+
 /** A model id this server answers to. */
 export interface ServedModel {
   id: string;
   capability: Capability;
+  /** The pipeline of engines it runs on: `default`, or the config alias that defines one. */
+  pipeline: string;
   /** Unix seconds, for the /v1/models listing. */
   created: number;
 }
@@ -21,17 +26,19 @@ export const BUILTIN_MODELS: Readonly<Record<Capability, readonly string[]>> = {
 const CREATED = 1_734_393_600; // 2024-12-17, the seed model's date
 
 /**
- * The models this server serves: the built-ins of every capability that is enabled, plus config
- * aliases (alias → a served id). Resolves a requested name to its canonical served id.
+ * The models this server serves: the built-ins of every capability, config aliases (alias → a
+ * served id) and config pipelines (alias → its own engines, serving one capability). Resolves a
+ * requested name to its served model and the pipeline it runs on.
  */
 export class ModelRegistry {
   private readonly models = new Map<string, ServedModel>();
   private readonly aliases = new Map<string, string>();
 
-  constructor(capabilities: readonly Capability[], aliases: Readonly<Record<string, string>> = {}) {
+  constructor(capabilities: readonly Capability[], aliases: Readonly<Record<string, string>> = {}, pipelines: Readonly<Record<string, Capability>> = {}) {
     for (const capability of capabilities) {
-      for (const id of BUILTIN_MODELS[capability]) this.models.set(id, { id, capability, created: CREATED });
+      for (const id of BUILTIN_MODELS[capability]) this.models.set(id, { id, capability, pipeline: DEFAULT_PIPELINE, created: CREATED });
     }
+    for (const [id, capability] of Object.entries(pipelines)) this.models.set(id, { id, capability, pipeline: id, created: CREATED });
     for (const [alias, target] of Object.entries(aliases)) this.aliases.set(alias, target);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupSentences, splitFirstClause, splitSentences } from './sentences.js';
+import { splitSentences } from './sentences.js';
 
 test('splits plain sentences in order', () => {
   assert.deepEqual(splitSentences('Hello there. How are you? I am fine!'), ['Hello there.', 'How are you?', 'I am fine!']);
@@ -36,19 +36,4 @@ test('cuts a very long sentence at clause punctuation', () => {
 test('handles text without final punctuation and other languages', () => {
   assert.deepEqual(splitSentences('no punctuation here'), ['no punctuation here']);
   assert.deepEqual(splitSentences('Guten Tag. Wie geht es z.B. Ihnen? Gut.', 'de'), ['Guten Tag.', 'Wie geht es z.B. Ihnen?', 'Gut.']);
-});
-
-test('splits a long first sentence at its first clause for a fast start', () => {
-  const first = 'Parley turns text into speech on your own machine, with the voices you already know.';
-  assert.deepEqual(splitFirstClause([first, 'Next.']), ['Parley turns text into speech on your own machine,', 'with the voices you already know.', 'Next.']);
-  assert.deepEqual(splitFirstClause(['Short, sweet.', 'Next.']), ['Short, sweet.', 'Next.']);
-  assert.deepEqual(splitFirstClause(['A long first sentence without any clause punctuation in it at all.']), [
-    'A long first sentence without any clause punctuation in it at all.',
-  ]);
-});
-
-test('groups later sentences into longer passages and keeps the first ones short', () => {
-  const pieces = ['First,', 'clause.', 'Two.', 'Three.', 'Four is a bit longer than the others.', 'Five.'];
-  assert.deepEqual(groupSentences(pieces, 30), ['First,', 'clause.', 'Two. Three.', 'Four is a bit longer than the others.', 'Five.']);
-  assert.deepEqual(groupSentences(['a.', 'b.'], 30), ['a.', 'b.']);
 });

@@ -130,37 +130,7 @@ export function splitSentences(text: string, locale = 'en'): string[] {
     .flatMap(cutLong);
 }
 
-/**
- * For a fast start of streamed speech: when the first sentence is long, its first clause (cut at a
- * comma, semicolon or colon after at least `minChars`) becomes a piece of its own, so the first
- * audio can leave sooner. The clause pause is where a speaker would pause anyway.
- */
-export function splitFirstClause(sentences: readonly string[], minChars = 24, longerThan = 60): string[] {
-  const [first, ...rest] = sentences;
-  if (first === undefined || first.length <= longerThan) return [...sentences];
-  const m = /^(.{1,}?[,;:])\s+(.+)$/su.exec(first.slice(minChars));
-  if (!m) return [...sentences];
-  const head = first.slice(0, minChars) + m[1]!;
-  if (m[2]!.length < 12) return [...sentences];
-  return [head, m[2]!, ...rest];
-}
-
-/**
- * Joins consecutive sentences into passages of up to `maxChars`, leaving the first `keep` pieces
- * alone. Each synthesis has a fixed cost (a fresh engine instance, for isolation), so after the
- * first pieces — which must be short for a fast start — fewer, longer passages finish sooner.
- */
-export function groupSentences(pieces: readonly string[], maxChars = 240, keep = 2): string[] {
-  const out = pieces.slice(0, keep);
-  let current = '';
-  for (const piece of pieces.slice(keep)) {
-    if (current && current.length + 1 + piece.length > maxChars) {
-      out.push(current);
-      current = piece;
-    } else {
-      current = current ? `${current} ${piece}` : piece;
-    }
-  }
-  if (current) out.push(current);
-  return out;
+/** True when `text` has something to speak (a letter or a digit), not only punctuation or symbols. */
+export function hasSpeakableText(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text);
 }

@@ -2,6 +2,7 @@ import type { PcmAudio } from '../audio/types.js';
 import type { AsrEngine, Transcript } from '../engines/asr/types.js';
 import type { SpeechSegment, VadEngine } from '../engines/vad/types.js';
 import { type AudioWindow, planWindows, sliceAudio } from '../engines/vad/windows.js';
+import { ApiError } from '../errors.js';
 import type { FullTranscript, TimedSegment, TimedWord } from './transcript-format.js';
 
 /**
@@ -26,11 +27,10 @@ export interface TranscribeOptions {
   onText?: (delta: string) => void;
 }
 
+/** The engines transcription runs on (bounded by the process's limiter by whoever built them). */
 export interface TranscribeDeps {
   asr: AsrEngine;
   vad: VadEngine;
-  /** Runs one engine job within the server's concurrency bound. */
-  run: <T>(job: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 }
 
 /**
@@ -43,7 +43,7 @@ export async function transcribeAudio(deps: TranscribeDeps, pcm: PcmAudio, optio
   const durationSec = pcm.samples.length / pcm.sampleRate;
   const empty: FullTranscript = { text: '', language: options.language ?? 'en', durationSec, segments: [], words: options.wordTimestamps ? [] : undefined };
   if (pcm.samples.length === 0) return empty;
-  const speech = options.speech ?? (await deps.run(() => deps.vad.detect(pcm, { signal: options.signal }), options.signal));
+  const speech = options.speech ?? (await deps.vad.detect(pcm, { signal: options.signal }));
   if (speech.length === 0) return empty;
   const windows = planWindows(speech, durationSec, { maxWindowSec: MAX_WINDOW_SEC });
 
@@ -54,19 +54,23 @@ export async function transcribeAudio(deps: TranscribeDeps, pcm: PcmAudio, optio
   for (let i = 0; i < windows.length; i++) {
     const window = windows[i]!;
     const slice = sliceAudio(pcm, window.startSec, window.endSec);
-    const result: Transcript = await deps.run(
-      () =>
-        deps.asr.transcribe(slice, {
-          language: language ?? options.language,
-          prompt: i === 0 ? options.prompt : [options.prompt, texts.join(' ')].filter(Boolean).join(' ').slice(-800),
-          temperature: options.temperature,
-          task: options.task,
-          wordTimestamps: options.wordTimestamps,
-          signal: options.signal,
-        }),
-      options.signal,
-    );
+    const result: Transcript = await deps.asr.transcribe(slice, {
+      language: language ?? options.language,
+      prompt: i === 0 ? options.prompt : [options.prompt, texts.join(' ')].filter(Boolean).join(' ').slice(-800),
+      temperature: options.temperature,
+      task: options.task,
+      wordTimestamps: options.wordTimestamps,
+      signal: options.signal,
+    });
     language ??= result.language;
+    if (options.task === 'translate' && !deps.asr.capabilities.translate && primaryLanguage(language) !== 'en') {
+      // The engine heard another language and cannot turn it into English: say so instead of answering in that language.
+      throw ApiError.invalidRequest(
+        'file',
+        `The speech is in '${language}' and this server's recogniser ('${deps.asr.id}') cannot translate it into English: use a whisper model (\`parley models pull whisper-base\`).`,
+        'translation_unavailable',
+      );
+    }
     const keep = keepRange(windows, i);
     const windowTexts: string[] = [];
     for (const s of result.segments) {
@@ -109,4 +113,8 @@ function keepRange(windows: readonly AudioWindow[], i: number): [number, number]
 
 function inRange(t: number, [start, end]: [number, number]): boolean {
   return t >= start && t < end;
+}
+
+function primaryLanguage(tag: string): string {
+  return tag.toLowerCase().split(/[-_]/)[0]!;
 }

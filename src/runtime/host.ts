@@ -1,29 +1,19 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
-import { createConfiguredAsrEngine } from '../engines/asr/registry.js';
-import type { AsrEngine } from '../engines/asr/types.js';
-import { createLlmEngine } from '../engines/llm/registry.js';
-import type { LlmEngine } from '../engines/llm/types.js';
-import { vadEngineDescriptor } from '../engines/vad/registry.js';
-import type { VadEngine } from '../engines/vad/types.js';
-import { voiceAnalyzerDescriptor } from '../engines/voice/registry.js';
-import type { VoiceAnalyzer } from '../engines/voice/types.js';
-import type { Services } from '../http/services.js';
-import { ModelRegistry } from '../pipeline/models.js';
-import { type Understanding, understandAudio } from '../pipeline/understand.js';
-import { hashApiKey } from '../store/context.js';
+import { Limiter } from '../lib/limiter.js';
+import { type Capability, DEFAULT_PIPELINE, ModelRegistry } from '../pipeline/models.js';
 import { openStore } from '../store/db.js';
 import { ModelCache } from '../store/model-cache/cache.js';
-import { Lazy } from './lazy.js';
-import { Limiter } from './limiter.js';
-import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
+import { configuredPipelines, EngineHost, type MutableEngines } from './engines.js';
+import type { Services } from './services.js';
+import type { VoiceTable } from './speaker.js';
 
-/** Everything the server and the CLI share for one process: engines, limits, caches. */
+/** Everything the server and the CLI share for one process: engines, limits, stores. */
 export interface Runtime {
   services: Services;
-  /** The OpenAI-voice map of the active TTS engine, for `parley voices`. */
+  /** The OpenAI-voice map of the default pipeline's TTS engine, for `parley voices`. */
   voiceTable(): VoiceTable;
   /** Health turns 200. */
   markReady(): void;
@@ -31,120 +21,75 @@ export interface Runtime {
   beginDrain(): void;
   /** Cancels every in-flight engine job (forced shutdown). */
   abortInFlight(): void;
-  /** Frees every engine. */
+  /** Frees every engine and closes the store. */
   close(): Promise<void>;
 }
 
 /**
- * Builds the runtime: checks the TTS voice map (a bad map stops the start), prepares the other
- * engines lazily (nothing heavy loads before it is used), and bounds engine work to the cores.
- * Engine lifecycle lives here and nowhere else.
+ * How many engine jobs of one kind may run at once on `capacity` slots: one generation (one LLM
+ * context) and one recognition (one decoder) at a time; synthesis, VAD, analysis and decoding may
+ * take every slot. See runtime/README.md for the policy and its measurements.
+ */
+export function perKindCaps(capacity: number) {
+  return { llm: 1, asr: 1, tts: capacity, vad: capacity, analysis: capacity, decode: capacity } as const;
+}
+
+/**
+ * The composition root: builds the limiter, the store, and every pipeline's engines (the TTS voice
+ * maps are checked now — a bad map stops the start; everything else loads on first use). Engine
+ * lifecycle lives here and nowhere else.
  */
 export async function createRuntime(config: Config): Promise<Runtime> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const limiter = new Limiter(config.concurrency);
+  const limiter = new Limiter({ capacity: config.concurrency, perKind: perKindCaps(config.concurrency) });
   const shutdown = new AbortController();
   const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
-  const threads = Math.max(1, Math.min(2, config.concurrency));
+  const host = new EngineHost(config, limiter, cache);
 
-  const speaker: EngineSpeaker = await createEngineSpeaker(config, limiter);
-  const asr = new Lazy<AsrEngine>(
-    () =>
-      createConfiguredAsrEngine(config.asr.engine, {
-        model: config.asr.model,
-        modelsDir: config.modelsDir!,
-        threads,
-        resolveModel: (name) => cache.resolve(name, 'asr'),
-      }),
-    (engine) => engine.dispose(),
-  );
-  const vad = new Lazy<VadEngine>(
-    async () => (await vadEngineDescriptor('silero')).create(),
-    (engine) => engine.dispose(),
-  );
-  const analyzer = new Lazy<VoiceAnalyzer>(
-    async () => (await voiceAnalyzerDescriptor('prosody')).create({}),
-    (a) => a.dispose(),
-  );
-
-  const llm = new Lazy<LlmEngine>(
-    () =>
-      createLlmEngine(config.llm.engine, {
-        model: config.llm.model,
-        modelsDir: config.modelsDir!,
-        resolveModel: (name) => cache.resolve(name, 'llm'),
-        // Measured on 2 cores: 1 thread generates faster than 2, and far faster under load.
-        threads: config.llm.threads ?? (os.availableParallelism() <= 2 ? 1 : Math.floor(os.availableParallelism() / 2)),
-        url: config.llm.url,
-        apiKey: config.llm.apiKey,
-      }),
-    (engine) => engine.dispose(),
-  );
-  const store = openStore({ dataDir: config.dataDir });
-  const stopSweeper = store.audio.startSweeper();
-
-  // Clients resend earlier turns' audio with every request: understand each clip once.
-  const understood = new Map<string, Promise<Understanding>>();
-  const UNDERSTOOD_MAX = 64;
-  const run = <T>(job: () => Promise<T>, signal?: AbortSignal) => limiter.run(job, { signal });
-  const understand: Services['understand'] = (part, signal) => {
-    const hit = understood.get(part.digest);
-    if (hit) return hit;
-    const work = (async () => {
-      const [asrEngine, vadEngine, analyzerEngine] = await Promise.all([asr.get(), vad.get(), analyzer.get()]);
-      return understandAudio({ asr: asrEngine, vad: vadEngine, analyzer: analyzerEngine, run }, part.pcm, { signal });
-    })();
-    understood.set(part.digest, work);
-    work.catch(() => understood.delete(part.digest));
-    if (understood.size > UNDERSTOOD_MAX) understood.delete(understood.keys().next().value!);
-    return work;
-  };
-
-  const models = new ModelRegistry(['speech', 'transcription', 'chat'], config.models);
+  const aliases: Record<string, string> = {};
+  const pipelineCapabilities: Record<string, Capability> = {};
+  for (const [name, value] of Object.entries(config.models)) {
+    if (typeof value === 'string') aliases[name] = value;
+    else pipelineCapabilities[name] = value.capability;
+  }
+  const models = new ModelRegistry(['speech', 'transcription', 'chat'], aliases, pipelineCapabilities);
   const dangling = models.danglingAliases();
   if (dangling.length > 0) throw new Error(`model aliases name models this server does not serve: ${dangling.join(', ')}`);
+
+  const pipelines = new Map<string, MutableEngines>();
+  try {
+    for (const [id, settings] of configuredPipelines(config)) pipelines.set(id, await host.pipeline(id, settings));
+  } catch (error) {
+    await host.dispose();
+    throw error;
+  }
+  const defaultEngines = pipelines.get(DEFAULT_PIPELINE)!;
+  const store = openStore({ dataDir: config.dataDir });
+  const stopSweeper = store.audio.startSweeper();
 
   let state: 'starting' | 'ready' | 'draining' = 'starting';
   const services: Services = {
     config,
     models,
-    speaker,
+    engines: (model) => (model === undefined ? defaultEngines : (pipelines.get(models.find(model)?.pipeline ?? DEFAULT_PIPELINE) ?? defaultEngines)),
     limiter,
-    asr: () => asr.get(),
-    vad: () => vad.get(),
-    analyzer: () => analyzer.get(),
-    llm: () => llm.get(),
-    understand,
-    store,
-    batches: new BatchStore(store),
-    audioStore: {
+    audioIds: {
       put: (entry) => store.audio.put(entry),
-      get: (id, apiKey) => store.audio.get(id, apiKey ?? null),
+      get: (id, owner) => store.audio.get(id, owner),
     },
     usage: {
-      record: ({ requestId, apiKey, endpoint, model, usage }) =>
-        store.usage.record({
-          requestId,
-          apiKeyHash: apiKey ? hashApiKey(apiKey) : null,
-          endpoint,
-          model,
-          promptTextTokens: usage.promptTextTokens,
-          promptAudioTokens: usage.promptAudioTokens,
-          completionTextTokens: usage.completionTextTokens,
-          completionAudioTokens: usage.completionAudioTokens,
-          cachedTokens: usage.cachedTokens,
-          audioInSec: usage.audioInSec,
-          audioOutSec: usage.audioOutSec,
-          createdAt: Math.floor(Date.now() / 1000),
-        }),
-      summary: ({ since, until, apiKey }) => store.usage.summary({ since, until, apiKeyHash: apiKey ? hashApiKey(apiKey) : undefined }),
+      record: (entry) => store.usage.record({ ...entry, apiKeyHash: entry.owner, createdAt: Math.floor(Date.now() / 1000) }),
+      summary: ({ since, until, owner }) => store.usage.summary({ since, until, apiKeyHash: owner ?? undefined }),
     },
+    store,
+    batches: new BatchStore(store),
     state: () => state,
     shutdownSignal: shutdown.signal,
+    internalToken: crypto.randomBytes(32).toString('hex'),
   };
   return {
     services,
-    voiceTable: () => speaker.voiceTable(),
+    voiceTable: () => defaultEngines.voiceTable(),
     markReady: () => {
       state = 'ready';
     },
@@ -155,7 +100,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     close: async () => {
       state = 'draining';
       stopSweeper();
-      await Promise.allSettled([speaker.dispose(), asr.dispose(), vad.dispose(), analyzer.dispose(), llm.dispose()]);
+      await host.dispose();
       store.close();
     },
   };

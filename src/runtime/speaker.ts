@@ -1,9 +1,9 @@
 import { OUTPUT_SAMPLE_RATE, type PcmAudio } from '../audio/types.js';
-import type { Config } from '../config/index.js';
+import type { TtsSettings } from '../config/index.js';
 import { assertValidVoiceMap, createTtsEngine, detectLanguage, TtsRouter } from '../engines/tts/registry.js';
 import type { TtsVoice, VoiceRendering } from '../engines/tts/types.js';
+import type { Limiter } from '../lib/limiter.js';
 import type { Speaker } from '../pipeline/speak.js';
-import type { Limiter } from './limiter.js';
 
 /** The voice map as `parley voices` prints it. */
 export interface VoiceTable {
@@ -18,21 +18,24 @@ export interface EngineSpeaker extends Speaker {
 }
 
 /**
- * The Speaker over the configured TTS engine: the engine's voice map with the config's overrides
- * (checked now: a name mapped to a voice the engine lacks stops the start), a router that hands
- * languages the engine lacks to espeak-ng, and every synthesis bounded by the shared limiter.
+ * The Speaker over one TTS engine: the engine's voice map with the settings' overrides (checked
+ * now: a name mapped to a voice the engine lacks stops the start), a router that hands languages
+ * the engine lacks to espeak-ng, and every synthesis one `tts` job of the process's limiter.
  */
-export async function createEngineSpeaker(config: Config, limiter: Limiter): Promise<EngineSpeaker> {
-  const engineOptions = { model: config.tts.model, modelsDir: config.modelsDir!, concurrency: config.concurrency };
-  const main = await createTtsEngine(config.tts.engine, engineOptions);
-  const voiceMap: Record<string, VoiceRendering> = { ...main.defaultVoiceMap(), ...config.tts.voices };
+export async function createEngineSpeaker(
+  settings: TtsSettings,
+  options: { modelsDir: string; concurrency: number; limiter: Limiter },
+): Promise<EngineSpeaker> {
+  const engineOptions = { model: settings.model, modelsDir: options.modelsDir, concurrency: options.concurrency };
+  const main = await createTtsEngine(settings.engine, engineOptions);
+  const voiceMap: Record<string, VoiceRendering> = { ...main.defaultVoiceMap(), ...settings.voices };
   try {
     assertValidVoiceMap(main, voiceMap);
   } catch (error) {
     await main.dispose();
     throw error;
   }
-  const useFallback = config.tts.fallbackEngine !== 'none' && config.tts.engine !== 'espeak-ng';
+  const useFallback = settings.fallbackEngine !== 'none' && settings.engine !== 'espeak-ng';
   const router = new TtsRouter({
     main,
     voiceMap,
@@ -42,7 +45,7 @@ export async function createEngineSpeaker(config: Config, limiter: Limiter): Pro
   return {
     voiceNames: () => router.voiceNames(),
     synthesize: (request): Promise<PcmAudio> =>
-      limiter.run(async () => (await router.synthesize({ ...request, outputRate: OUTPUT_SAMPLE_RATE })).audio, { signal: request.signal }),
+      options.limiter.run('tts', async () => (await router.synthesize({ ...request, outputRate: OUTPUT_SAMPLE_RATE })).audio, { signal: request.signal }),
     detectLanguage: async (text) => (await detectLanguage(text, { expected: main.languages() }))?.language,
     voiceTable: () => ({
       engine: main.id,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAudioId } from './audio.js';
+import { hashApiKey } from './context.js';
 import type { Store } from './db.js';
 import { openTempStore, type TestClock, testClock } from './test-support.js';
 
@@ -26,8 +27,8 @@ describe('audio id store', () => {
   });
 
   it('gives back exactly what was put', () => {
-    const { id, expiresAt } = store.audio.put({ format: 'mp3', data: bytes, transcript: 'Bonjour — ça va ?', apiKey: 'sk-one' });
-    const got = store.audio.get(id, 'sk-one');
+    const { id, expiresAt } = store.audio.put({ format: 'mp3', data: bytes, transcript: 'Bonjour — ça va ?', owner: hashApiKey('sk-one') });
+    const got = store.audio.get(id, hashApiKey('sk-one'));
     assert.ok(got);
     assert.deepEqual({ ...got, data: [...got.data] }, { id, transcript: 'Bonjour — ça va ?', format: 'mp3', data: [...bytes], expiresAt });
   });
@@ -63,21 +64,20 @@ describe('audio id store', () => {
     assert.equal(store.audio.get("audio_' OR 1=1 --"), undefined);
   });
 
-  it('does not give one key the audio of another', () => {
-    const mine = store.audio.put({ format: 'wav', data: bytes, transcript: 'mine', apiKey: 'sk-a' });
+  it('does not give one owner the audio of another', () => {
+    const [a, b] = [hashApiKey('sk-a'), hashApiKey('sk-b')];
+    const mine = store.audio.put({ format: 'wav', data: bytes, transcript: 'mine', owner: a });
     const anon = store.audio.put({ format: 'wav', data: bytes, transcript: 'anonymous' });
-    assert.equal(store.audio.get(mine.id, 'sk-b'), undefined);
+    assert.equal(store.audio.get(mine.id, b), undefined);
     assert.equal(store.audio.get(mine.id), undefined);
-    assert.equal(store.audio.get(anon.id, 'sk-a'), undefined);
+    assert.equal(store.audio.get(anon.id, a), undefined);
     assert.equal(store.audio.get(anon.id, null)?.transcript, 'anonymous');
-    assert.equal(store.audio.get(mine.id, 'sk-a')?.transcript, 'mine');
+    assert.equal(store.audio.get(mine.id, a)?.transcript, 'mine');
   });
 
-  it('never writes the API key itself to the database', () => {
-    store.audio.put({ format: 'wav', data: bytes, transcript: 't', apiKey: 'sk-secret-key-123' });
-    const row = store.db.prepare('SELECT owner FROM audio_items').get() as { owner: string };
-    assert.match(row.owner, /^[0-9a-f]{64}$/);
-    assert.ok(!row.owner.includes('secret'));
+  it('refuses a raw API key where an owner hash belongs, so no key lands in the database', () => {
+    assert.throws(() => store.audio.put({ format: 'wav', data: bytes, transcript: 't', owner: 'sk-secret-key-123' }), TypeError);
+    assert.equal((store.db.prepare('SELECT COUNT(*) AS n FROM audio_items').get() as { n: number }).n, 0);
   });
 
   it('rejects a non-positive ttl', () => {

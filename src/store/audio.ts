@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { hashApiKey, type StoreContext, unixSeconds } from './context.js';
+import { checkKeyHash, type StoreContext, unixSeconds } from './context.js';
 
 /**
  * Assistant reply audio, kept so a later turn can refer to it with
@@ -29,8 +29,8 @@ export interface AudioPutParams {
   transcript: string;
   /** Lifetime in seconds (default 3600). */
   ttlSec?: number;
-  /** The caller's API key (hashed before storing); null/absent = anonymous. Only the same key can read it back. */
-  apiKey?: string | null;
+  /** The caller's owner id (the sha256 of its API key, see `hashApiKey`); null/absent = anonymous. Only the same owner reads it back. */
+  owner?: string | null;
 }
 
 /** Result of `AudioStore.put`. */
@@ -98,7 +98,7 @@ export class AudioStore {
     const expiresAt = createdAt + ttlSec;
     if (params.id !== undefined && !ID_PATTERN.test(params.id)) throw new TypeError(`id must look like audio_ + 32 hex, got ${params.id}`);
     const id = params.id ?? `audio_${crypto.randomBytes(16).toString('hex')}`;
-    const owner = params.apiKey ? hashApiKey(params.apiKey) : null;
+    const owner = checkKeyHash(params.owner, 'owner');
     this.#insert.run(id, owner, params.format, params.transcript, params.data, createdAt, expiresAt);
     return { id, expiresAt };
   }
@@ -108,12 +108,11 @@ export class AudioStore {
    * yet), or belongs to another key. The caller cannot tell these apart, on purpose: all are
    * OpenAI's 400 `audio_not_found`.
    */
-  get(id: string, apiKey?: string | null): StoredAudio | undefined {
+  get(id: string, owner?: string | null): StoredAudio | undefined {
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) return undefined;
     const row = this.#select.get(id);
     if (!row) return undefined;
-    const owner = apiKey ? hashApiKey(apiKey) : null;
-    if (row.owner !== owner) return undefined;
+    if (row.owner !== (owner ?? null)) return undefined;
     if (this.#ctx.now() / 1000 >= row.expires_at) return undefined;
     return { id: row.id, transcript: row.transcript, format: row.format, data: row.data, expiresAt: row.expires_at };
   }

@@ -11,7 +11,7 @@ import { tempDataDir } from './test-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
-const child = path.join(here, 'crash-child.ts');
+const child = path.join(repoRoot, 'test', 'helpers', 'store-crash-child.ts');
 const key = hashApiKey('sk-crash');
 
 interface Reported {
@@ -80,7 +80,7 @@ describe('crash safety', () => {
           assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
           const has = store.db.prepare('SELECT 1 FROM usage_events WHERE request_id = ?');
           for (const id of all.usage) assert.ok(has.get(id), `usage row ${id} lost`);
-          for (const a of all.audio) assert.equal(store.audio.get(a.id, 'sk-crash')?.transcript, a.transcript, `audio ${a.id} lost`);
+          for (const a of all.audio) assert.equal(store.audio.get(a.id, hashApiKey('sk-crash'))?.transcript, a.transcript, `audio ${a.id} lost`);
           // Every big transaction is all or nothing, and every reported one is all there.
           const perBatch = new Map<string, number>();
           for (const { request_id: id } of store.db.prepare("SELECT request_id FROM usage_events WHERE request_id GLOB 'r*-b*-*'").all() as {

@@ -30,7 +30,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const dataDir = tempDir();
   const config = loadConfig({ env: { PARLEY_DATA_DIR: dataDir, PARLEY_PORT: '0', PARLEY_LOG_LEVEL: 'silent', PARLEY_OFFLINE: '1', ...env } });
   const runtime = await createRuntime(config);
-  const app = await buildApp(runtime.services, { logger: false });
+  // PARLEY_TEST_LOG=FILE keeps the servers' warnings and errors there (debugging a failing test).
+  const logFile = process.env.PARLEY_TEST_LOG;
+  const app = await buildApp(runtime.services, { logger: logFile ? { level: 'warn', file: logFile } : false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   runtime.markReady();
   const batchWorker = await startBatchWorker(app, runtime, options.batch);

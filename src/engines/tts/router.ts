@@ -30,8 +30,8 @@ export interface TtsRouteRequest {
   text: string;
   /** An OpenAI voice name (or any name of the voice map), or a voice id of the main engine. */
   voice: string;
-  /** The text's language (BCP-47) when the caller knows it; detected otherwise. */
-  language?: string;
+  /** The text's language (BCP-47) when the caller knows it; null = the voice's own (no detection); absent = detected. */
+  language?: string | null;
 }
 
 /** A request to speak. */
@@ -105,9 +105,9 @@ export class TtsRouter {
   /** Chooses engine, rendering and language for a request; loads the fallback engine if needed. */
   async plan(request: TtsRouteRequest): Promise<TtsPlan> {
     const rendering = this.renderingOnMain(request.voice);
-    let language = request.language;
+    let language = request.language ?? undefined;
     let detected = false;
-    if (!language) {
+    if (request.language === undefined) {
       const d = await detectLanguage(request.text, { expected: this.voiceLanguages, minLetters: this.opts.minDetectLetters });
       if (d) {
         language = d.language;

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { decodeAudio, decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
-import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
-import { understandAudio } from '../../pipeline/understand.js';
+import { decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
+import { understandUpload } from '../../pipeline/understand.js';
+import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
+import type { RouteOptions } from '../mount.js';
 import { field, readUploadForm } from '../multipart.js';
-import type { Services } from '../services.js';
+import { requestScope } from '../request-scope.js';
 import { asObject, readString } from '../validate.js';
-import { snakeKeys } from '../wire.js';
-import { clientAbortSignal, type RouteOptions } from './speech.js';
+import { wireAnalysis } from '../wire.js';
 
 /**
  * `POST /v1/audio/analysis` (a Parley extension): what was said and how. Multipart `file` (+
@@ -37,18 +37,8 @@ export function analysisRoutes(app: FastifyInstance, services: Services, options
       language = readString(body, 'language');
       param = 'audio';
     }
-    const signal = clientAbortSignal(request, reply, services);
-    const pcm = await decodeAudio(bytes, { param, format, maxBytes: MAX_INPUT_AUDIO_BYTES, maxRate: RECOGNITION_RATE, signal });
-    const [asr, vad, analyzer] = await Promise.all([services.asr(), services.vad(), services.analyzer()]);
-    const result = await understandAudio({ asr, vad, analyzer, run: (job, s) => services.limiter.run(job, { signal: s }) }, pcm, { language, signal });
-    const { arousalTerms: _terms, ...analysis } = result.analysis;
-    return {
-      object: 'audio.analysis',
-      text: result.transcript.text,
-      language: result.transcript.language,
-      duration: Math.round(result.transcript.durationSec * 100) / 100,
-      analysis: snakeKeys(analysis),
-      description: result.description,
-    };
+    const { signal } = requestScope(request, reply, services);
+    const engines = services.engines(options.modelFor?.(request));
+    return wireAnalysis(await understandUpload(engines, bytes, { param, format, maxBytes: MAX_INPUT_AUDIO_BYTES, language, signal }));
   });
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { normalizeUrl } from '../../batch/input.js';
 import { BATCH_ENDPOINTS, type BatchEndpoint, type BatchRecord } from '../../batch/types.js';
+import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
-import type { Services } from '../services.js';
+import { apiVersion, type ResourceRouteOptions } from '../mount.js';
+import { limitParam, readMetadata } from '../params.js';
 import { asObject, readString } from '../validate.js';
-import { checkAzureApiVersion, limitParam, ownerOf, type ResourceRouteOptions } from './files.js';
 
 /** Longest completion window accepted (Parley extension; OpenAI accepts only `24h`). */
 const MAX_WINDOW_SEC = 30 * 24 * 3600;
@@ -19,37 +20,6 @@ export function parseCompletionWindow(value: string): number | undefined {
   if (!m) return undefined;
   const sec = Number(m[1]) * UNIT_SEC[m[2]!]!;
   return sec >= 1 && sec <= MAX_WINDOW_SEC ? sec : undefined;
-}
-
-/** OpenAI's metadata rules: at most 16 pairs, keys up to 64 characters, string values up to 512. */
-function readMetadata(value: unknown): Record<string, string> | null {
-  if (value === undefined || value === null) return null;
-  const o = asObject(value, 'metadata');
-  const entries = Object.entries(o);
-  if (entries.length > 16)
-    throw ApiError.invalidRequest(
-      'metadata',
-      `Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got ${entries.length} instead.`,
-      'object_above_max_properties',
-    );
-  const out: Record<string, string> = {};
-  for (const [k, v] of entries) {
-    if (k.length > 64)
-      throw ApiError.invalidRequest(
-        `metadata.${k}`,
-        `Invalid 'metadata': keys can be at most 64 characters long, but '${k.slice(0, 16)}…' has ${k.length}.`,
-        'invalid_value',
-      );
-    if (typeof v !== 'string') throw ApiError.invalidRequest(`metadata.${k}`, `Invalid type for 'metadata.${k}': expected a string.`, 'invalid_type');
-    if (v.length > 512)
-      throw ApiError.invalidRequest(
-        `metadata.${k}`,
-        `Invalid 'metadata.${k}': string too long. Expected a string with maximum length 512, but got a string with length ${v.length} instead.`,
-        'string_above_max_length',
-      );
-    out[k] = v;
-  }
-  return out;
 }
 
 /** OpenAI's `batch` object. */
@@ -97,20 +67,26 @@ export function batchRoutes(app: FastifyInstance, services: Services): void {
 export function mountBatchRoutes(app: FastifyInstance, services: Services, options: ResourceRouteOptions = {}): void {
   const prefix = options.prefix ?? '/v1';
   const { batches } = services;
-  const check = options.azure ? checkAzureApiVersion : () => undefined;
+  const check = options.azure ? apiVersion : () => undefined;
 
   app.post(`${prefix}/batches`, async (request) => {
     check(request);
     const body = asObject(request.body);
-    const owner = ownerOf(request, services);
+    const owner = request.owner;
     const inputFileId = readString(body, 'input_file_id', { required: true });
     const endpointGiven = readString(body, 'endpoint', { required: true });
     const endpoint = normalizeUrl(endpointGiven);
     if (!(BATCH_ENDPOINTS as readonly string[]).includes(endpoint)) throw ApiError.invalidValue('endpoint', endpointGiven, BATCH_ENDPOINTS);
     const completionWindow = readString(body, 'completion_window', { required: true });
     const windowSec = parseCompletionWindow(completionWindow);
-    if (windowSec === undefined) throw ApiError.invalidValue('completion_window', completionWindow, ['24h']);
-    const metadata = readMetadata(body.metadata);
+    if (windowSec === undefined) {
+      throw ApiError.invalidRequest(
+        'completion_window',
+        `Invalid value: '${completionWindow}'. Supported values are: '24h' (Parley also accepts any '<n>s', '<n>m', '<n>h' or '<n>d' up to 30 days).`,
+        'invalid_value',
+      );
+    }
+    const metadata = readMetadata(body.metadata) ?? null;
     const file = services.store.files.get(inputFileId, owner);
     if (!file) throw ApiError.notFound(`No such File object: ${inputFileId}`, null, 'input_file_id');
     if (file.purpose !== 'batch') {
@@ -127,7 +103,7 @@ export function mountBatchRoutes(app: FastifyInstance, services: Services, optio
   app.get(`${prefix}/batches/:id`, async (request) => {
     check(request);
     const { id } = request.params as { id: string };
-    const batch = batches.get(id, ownerOf(request, services));
+    const batch = batches.get(id, request.owner);
     if (!batch) throw notFound(id);
     return wireBatch(batch);
   });
@@ -136,7 +112,7 @@ export function mountBatchRoutes(app: FastifyInstance, services: Services, optio
     check(request);
     const query = request.query as Record<string, unknown>;
     const page = batches.list({
-      owner: ownerOf(request, services),
+      owner: request.owner,
       after: typeof query.after === 'string' && query.after.length > 0 ? query.after : undefined,
       limit: limitParam(query, 20, 100),
     });
@@ -146,7 +122,7 @@ export function mountBatchRoutes(app: FastifyInstance, services: Services, optio
   app.post(`${prefix}/batches/:id/cancel`, async (request) => {
     check(request);
     const { id } = request.params as { id: string };
-    const batch = batches.cancel(id, ownerOf(request, services));
+    const batch = batches.cancel(id, request.owner);
     if (!batch) throw notFound(id);
     return wireBatch(batch);
   });

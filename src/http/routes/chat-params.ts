@@ -1,20 +1,17 @@
-import crypto from 'node:crypto';
-import { decodeAudio, decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
+import { decodeBase64Strict } from '../../audio/decode/index.js';
 import type { LlmResponseFormat, LlmTool, LlmToolCall } from '../../engines/llm/types.js';
-import { CHAT_AUDIO_FORMATS, type ChatPart, type ChatTurnMessage, type ChatTurnRequest } from '../../pipeline/chat/types.js';
-import { RECOGNITION_RATE } from '../../pipeline/transcribe.js';
+import { MAX_CHAT_AUDIO_BYTES } from '../../pipeline/chat/turn.js';
+import { CHAT_AUDIO_FORMATS, CHAT_INPUT_AUDIO_FORMATS, type ChatInputMessage, type ChatInputPart, type ChatTurnParams } from '../../pipeline/chat/types.js';
+import type { ModelRegistry } from '../../pipeline/models.js';
 import { ApiError, listQuoted } from '../errors.js';
-import type { Services } from '../services.js';
+import { readMetadata } from '../params.js';
 import { asObject, type Body, readBoolean, readEnum, readNumber, readString } from '../validate.js';
 
-const INPUT_AUDIO_FORMATS = ['wav', 'mp3'] as const;
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 
-/** What the route needs besides the turn itself. */
-export interface ChatParams {
-  model: string;
-  turn: Omit<ChatTurnRequest, 'signal' | 'streamAudio'>;
-  stream: boolean;
+/** A chat-completions request: the turn for the pipeline, and what only the wire answer needs. */
+export interface ChatCompletionParams {
+  turn: ChatTurnParams;
   includeUsage: boolean;
   store: boolean;
   metadata?: Record<string, string>;
@@ -39,7 +36,7 @@ function textOf(content: unknown, param: string): string {
     .join('\n');
 }
 
-async function userParts(content: unknown, param: string, signal?: AbortSignal): Promise<ChatPart[]> {
+function userParts(content: unknown, param: string): ChatInputPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw typeError(param, 'a string or an array of content parts');
   if (content.length === 0)
@@ -48,7 +45,7 @@ async function userParts(content: unknown, param: string, signal?: AbortSignal):
       `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
       'empty_array',
     );
-  const parts: ChatPart[] = [];
+  const parts: ChatInputPart[] = [];
   for (let j = 0; j < content.length; j++) {
     const at = `${param}[${j}]`;
     const p = asObject(content[j], at);
@@ -58,18 +55,10 @@ async function userParts(content: unknown, param: string, signal?: AbortSignal):
         break;
       case 'input_audio': {
         const audio = asObject(p.input_audio ?? null, `${at}.input_audio`);
-        const format = readEnum(audio, 'format', INPUT_AUDIO_FORMATS, { required: true }, `${at}.input_audio`)!;
+        const format = readEnum(audio, 'format', CHAT_INPUT_AUDIO_FORMATS, { required: true }, `${at}.input_audio`)!;
         const data = readString(audio, 'data', { required: true }, `${at}.input_audio`);
-        const bytes = decodeBase64Strict(data, `${at}.input_audio.data`, { maxBytes: MAX_INPUT_AUDIO_BYTES });
-        let pcm: Awaited<ReturnType<typeof decodeAudio>>;
-        try {
-          pcm = await decodeAudio(bytes, { param: `${at}.input_audio.data`, format, maxBytes: MAX_INPUT_AUDIO_BYTES, maxRate: RECOGNITION_RATE, signal });
-        } catch (e) {
-          // OpenAI names `messages` for undecodable audio (captured); sizes keep the part's path.
-          if (e instanceof ApiError && e.code === 'unsupported_format') throw ApiError.unsupportedFormat('messages');
-          throw e;
-        }
-        parts.push({ type: 'audio', pcm, digest: crypto.createHash('sha256').update(bytes).digest('hex'), param: `${at}.input_audio` });
+        const bytes = decodeBase64Strict(data, `${at}.input_audio.data`, { maxBytes: MAX_CHAT_AUDIO_BYTES });
+        parts.push({ type: 'audio', data: bytes, format, param: `${at}.input_audio` });
         break;
       }
       case 'image_url':
@@ -100,7 +89,7 @@ function toolCallsOf(value: unknown, param: string): LlmToolCall[] | undefined {
   });
 }
 
-async function parseMessages(value: unknown, services: Services, apiKey: string | undefined, signal?: AbortSignal): Promise<ChatTurnMessage[]> {
+function parseMessages(value: unknown): ChatInputMessage[] {
   if (value === undefined || value === null) throw ApiError.missingParameter('messages');
   if (!Array.isArray(value)) throw typeError('messages', 'an array');
   if (value.length === 0)
@@ -109,7 +98,7 @@ async function parseMessages(value: unknown, services: Services, apiKey: string 
       "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
       'empty_array',
     );
-  const out: ChatTurnMessage[] = [];
+  const out: ChatInputMessage[] = [];
   for (let i = 0; i < value.length; i++) {
     const at = `messages[${i}]`;
     const m = asObject(value[i], at);
@@ -121,26 +110,21 @@ async function parseMessages(value: unknown, services: Services, apiKey: string 
         break;
       case 'user':
         if (m.content === undefined || m.content === null) throw ApiError.missingParameter(`${at}.content`);
-        out.push({ role: 'user', parts: await userParts(m.content, `${at}.content`, signal) });
+        out.push({ role: 'user', parts: userParts(m.content, `${at}.content`) });
         break;
       case 'assistant': {
-        let text = textOf(m.content, `${at}.content`);
+        const text = textOf(m.content, `${at}.content`);
+        let audioRef: ChatInputMessage['audioRef'];
         if (m.audio !== undefined && m.audio !== null) {
           const ref = asObject(m.audio, `${at}.audio`);
-          const id = readString(ref, 'id', { required: true }, `${at}.audio`);
-          const stored = services.audioStore.get(id, apiKey);
-          if (!stored) {
-            throw new ApiError({
-              status: 400,
-              type: 'invalid_request_error',
-              code: 'audio_not_found',
-              param: `${at}.audio.id`,
-              message: `Assistant audio ${id} not found.`,
-            });
-          }
-          text = text ? `${text}\n${stored.transcript}` : stored.transcript;
+          audioRef = { id: readString(ref, 'id', { required: true }, `${at}.audio`), param: `${at}.audio` };
         }
-        out.push({ role: 'assistant', parts: [{ type: 'text', text }], toolCalls: toolCallsOf(m.tool_calls, `${at}.tool_calls`) });
+        out.push({
+          role: 'assistant',
+          parts: text ? [{ type: 'text', text }] : [],
+          ...(audioRef ? { audioRef } : {}),
+          toolCalls: toolCallsOf(m.tool_calls, `${at}.tool_calls`),
+        });
         break;
       }
       case 'tool':
@@ -162,7 +146,7 @@ async function parseMessages(value: unknown, services: Services, apiKey: string 
   return out;
 }
 
-function parseTools(body: Body): { tools?: LlmTool[]; toolChoice?: ChatTurnRequest['toolChoice'] } {
+function parseTools(body: Body): { tools?: LlmTool[]; toolChoice?: ChatTurnParams['toolChoice'] } {
   let tools: LlmTool[] | undefined;
   if (body.tools !== undefined && body.tools !== null) {
     if (!Array.isArray(body.tools)) throw typeError('tools', 'an array');
@@ -181,7 +165,7 @@ function parseTools(body: Body): { tools?: LlmTool[]; toolChoice?: ChatTurnReque
       return { name, description: readString(fn, 'description', {}, `tools[${k}].function`), parameters };
     });
   }
-  let toolChoice: ChatTurnRequest['toolChoice'];
+  let toolChoice: ChatTurnParams['toolChoice'];
   const choice = body.tool_choice;
   if (choice !== undefined && choice !== null) {
     if (typeof choice === 'string') {
@@ -227,32 +211,15 @@ function parseStop(value: unknown): string[] | undefined {
   return (list as string[]).filter((s) => s.length > 0);
 }
 
-function parseMetadata(value: unknown): Record<string, string> | undefined {
-  if (value === undefined || value === null) return undefined;
-  const m = asObject(value, 'metadata');
-  const entries = Object.entries(m);
-  if (entries.length > 16)
-    throw ApiError.invalidRequest(
-      'metadata',
-      "Invalid 'metadata': too many properties. Expected an object with at most 16 properties.",
-      'object_above_max_properties',
-    );
-  for (const [k, v] of entries) {
-    if (k.length > 64) throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata': keys must be at most 64 characters.`, 'invalid_value');
-    if (typeof v !== 'string' || v.length > 512)
-      throw ApiError.invalidRequest(`metadata.${k}`, `Invalid 'metadata.${k}': expected a string of at most 512 characters.`, 'invalid_type');
-  }
-  return m as Record<string, string>;
-}
-
 /**
- * Reads and checks a chat-completions body: every contract error with OpenAI's wording and the
- * field's path. Decodes input audio and resolves assistant audio ids (so it is async).
+ * Reads and checks a chat-completions body: every wire rule with OpenAI's wording and the field's
+ * path. Maps it to the pipeline's typed params; what needs the engines (voices, audio ids,
+ * decoding) is checked by the pipeline.
  */
-export async function parseChatBody(raw: unknown, services: Services, options: { apiKey?: string; signal?: AbortSignal; model?: string }): Promise<ChatParams> {
+export function parseChatBody(raw: unknown, models: ModelRegistry, fixedModel?: string): ChatCompletionParams {
   const body = asObject(raw);
-  const model = options.model ?? readString(body, 'model', { required: true });
-  services.models.resolve(model, 'chat');
+  const model = fixedModel ?? readString(body, 'model', { required: true });
+  models.resolve(model, 'chat');
 
   let modalities: Array<'text' | 'audio'> = ['text'];
   if (body.modalities !== undefined && body.modalities !== null) {
@@ -263,7 +230,7 @@ export async function parseChatBody(raw: unknown, services: Services, options: {
     });
   }
   const stream = readBoolean(body, 'stream', { default: false })!;
-  let audioOut: ChatTurnRequest['audioOut'];
+  let audioOut: ChatTurnParams['audioOut'];
   if (modalities.includes('audio')) {
     if (body.audio === undefined || body.audio === null) throw ApiError.missingParameter('audio');
     const audio = asObject(body.audio, 'audio');
@@ -271,8 +238,6 @@ export async function parseChatBody(raw: unknown, services: Services, options: {
     if (typeof audio.voice === 'object' && audio.voice !== null)
       voice = readString(asObject(audio.voice, 'audio.voice'), 'id', { required: true }, 'audio.voice');
     else voice = readString(audio, 'voice', { required: true }, 'audio');
-    const voices = services.speaker.voiceNames();
-    if (!voices.includes(voice)) throw ApiError.invalidValue('audio.voice', voice, voices);
     const format = readEnum(audio, 'format', CHAT_AUDIO_FORMATS, { required: true }, 'audio')!;
     if (stream && format !== 'pcm16') {
       throw ApiError.unsupportedValue(
@@ -299,15 +264,15 @@ export async function parseChatBody(raw: unknown, services: Services, options: {
   const streamOptions = body.stream_options === undefined || body.stream_options === null ? undefined : asObject(body.stream_options, 'stream_options');
   if (streamOptions && !stream)
     throw ApiError.invalidRequest('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'invalid_value');
-  const messages = await parseMessages(body.messages, services, options.apiKey, options.signal);
+  const messages = parseMessages(body.messages);
   return {
-    model,
-    stream,
     includeUsage: streamOptions ? (readBoolean(streamOptions, 'include_usage', {}, 'stream_options') ?? false) : false,
     store: readBoolean(body, 'store', { default: false })!,
-    metadata: parseMetadata(body.metadata),
+    metadata: readMetadata(body.metadata),
     user: readString(body, 'user', { max: 512 }),
     turn: {
+      model,
+      stream,
       messages,
       audioOut,
       temperature: readNumber(body, 'temperature', { min: 0, max: 2 }),
@@ -319,4 +284,9 @@ export async function parseChatBody(raw: unknown, services: Services, options: {
       ...parseTools(body),
     },
   };
+}
+
+/** True when a request hears or speaks audio (Azure gates that on the api-version). */
+export function usesAudio(turn: ChatTurnParams): boolean {
+  return turn.audioOut !== undefined || turn.messages.some((m) => m.audioRef !== undefined || m.parts.some((p) => p.type === 'audio'));
 }

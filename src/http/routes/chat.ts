@@ -1,20 +1,17 @@
-import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LlmToolCall } from '../../engines/llm/types.js';
-import { runChatTurn } from '../../pipeline/chat/turn.js';
-import type { ChatTurnResult, ChatUsage } from '../../pipeline/chat/types.js';
-import { requestKey } from '../auth.js';
+import { type PreparedChatTurn, prepareChatTurn } from '../../pipeline/chat/turn.js';
+import type { ChatTurnParams, ChatTurnResult, ChatUsage } from '../../pipeline/chat/types.js';
+import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
-import type { Services } from '../services.js';
+import type { RouteOptions } from '../mount.js';
+import { requestScope } from '../request-scope.js';
 import { SseQueue } from '../sse.js';
-import { type ChatParams, parseChatBody } from './chat-params.js';
-import { clientAbortSignal, type RouteOptions } from './speech.js';
+import { type ChatCompletionParams, parseChatBody } from './chat-params.js';
 
 /** Base64 pcm16 is sent in slices of this many bytes (0.5 s at 24 kHz). */
 const AUDIO_SLICE_BYTES = 24_000;
-/** Reply audio can be referred to for one hour (OpenAI's `expires_at`). */
-const AUDIO_TTL_SEC = 3600;
 
 /** The model name OpenAI reports: the undated alias resolves to the dated snapshot. */
 function reportedModel(model: string): string {
@@ -25,6 +22,7 @@ function reportedModel(model: string): string {
       : model;
 }
 
+/** Usage in OpenAI's wire shape. */
 export function wireUsage(u: ChatUsage) {
   return {
     prompt_tokens: u.promptTokens,
@@ -49,62 +47,57 @@ function wireToolCalls(calls: readonly LlmToolCall[]) {
 const SAFE = { filtered: false, severity: 'safe' };
 const CONTENT_FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
 
+/** Where chat completions are mounted, and what the mount checks beyond the wire rules. */
 export interface ChatRouteOptions extends RouteOptions {
-  /** Azure flavour: content-filter annotations on responses. */
-  azure?: boolean;
+  /** Checks the parsed request before anything runs (Azure: audio needs a recent api-version). */
+  checkTurn?: (request: FastifyRequest, turn: ChatTurnParams) => void;
 }
 
-/** `POST /v1/chat/completions`: the audio chat pipeline, non-streamed or as SSE chunks. */
+/** What every response of one completion shares. */
+interface Envelope {
+  id: string;
+  created: number;
+  model: string;
+  azure: boolean;
+}
+
+/**
+ * `POST /v1/chat/completions`: maps the wire request to the pipeline's params, runs the turn in
+ * `pipeline/chat`, and maps the result back — as one JSON body or as SSE chunks, in the OpenAI or
+ * the Azure flavour. Nothing else happens here.
+ */
 export function chatRoutes(app: FastifyInstance, services: Services, options: ChatRouteOptions = {}): void {
   const prefix = options.prefix ?? '/v1';
   app.post(`${prefix}/chat/completions`, async (request, reply) => {
-    const signal = clientAbortSignal(request, reply, services);
-    // Reply audio belongs to the key that made it; without configured keys everything is anonymous.
-    const apiKey = services.config.apiKeys.length > 0 ? requestKey(request) : undefined;
-    const params = await parseChatBody(request.body, services, { apiKey, signal, model: options.modelFor?.(request) });
-    const llm = await services.llm();
-    const id = `chatcmpl-${crypto.randomBytes(15).toString('base64url')}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = reportedModel(params.model);
-    const deps = { llm, speaker: services.speaker, understand: services.understand };
-    if (!params.stream) {
-      const result = await runChatTurn(deps, { ...params.turn, streamAudio: false, signal });
-      const body = completionBody(services, { id, created, model, params, result, apiKey, azure: !!options.azure });
-      services.usage?.record({ requestId: request.id, apiKey, endpoint: '/v1/chat/completions', model, usage: result.usage });
-      return reply.send(body);
-    }
-    return streamCompletion(services, reply, { id, created, model, params, signal, apiKey, requestId: request.id, azure: !!options.azure, deps });
+    const params = parseChatBody(request.body, services.models, options.modelFor?.(request));
+    options.checkTurn?.(request, params.turn);
+    const scope = requestScope(request, reply, services);
+    const ctx = { engines: services.engines(params.turn.model), audioIds: services.audioIds, usage: services.usage, scope };
+    const turn = await prepareChatTurn(ctx, params.turn);
+    const envelope: Envelope = { id: turn.id, created: turn.created, model: reportedModel(params.turn.model), azure: options.azure === true };
+    if (!params.turn.stream) return reply.send(completionBody(envelope, params, await turn.run()));
+    return streamCompletion(reply, envelope, params, turn, scope.signal);
   });
 }
 
-function completionBody(
-  services: Services,
-  c: { id: string; created: number; model: string; params: ChatParams; result: ChatTurnResult; apiKey?: string; azure: boolean },
-) {
-  const { result } = c;
+function completionBody(e: Envelope, params: ChatCompletionParams, result: ChatTurnResult) {
   const message: Record<string, unknown> = { role: 'assistant', content: null, refusal: null };
   if (result.toolCalls.length > 0) {
     message.tool_calls = wireToolCalls(result.toolCalls);
-  } else if (c.params.turn.audioOut && result.audio) {
-    const stored = services.audioStore.put({
-      format: c.params.turn.audioOut.format,
-      data: result.audio.data,
-      transcript: result.text,
-      ttlSec: AUDIO_TTL_SEC,
-      apiKey: c.apiKey,
-    });
-    message.audio = { id: stored.id, data: Buffer.from(result.audio.data).toString('base64'), expires_at: stored.expiresAt, transcript: result.text };
+  } else if (params.turn.audioOut && result.audio) {
+    const a = result.audio;
+    message.audio = { id: a.id, data: Buffer.from(a.data).toString('base64'), expires_at: a.expiresAt, transcript: a.transcript };
   } else {
     message.content = result.text;
   }
   return {
-    id: c.id,
+    id: e.id,
     object: 'chat.completion',
-    created: c.created,
-    model: c.model,
-    ...(c.azure ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: CONTENT_FILTER_RESULTS }] } : {}),
+    created: e.created,
+    model: e.model,
+    ...(e.azure ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: CONTENT_FILTER_RESULTS }] } : {}),
     choices: [
-      { index: 0, message, logprobs: null, finish_reason: result.finishReason, ...(c.azure ? { content_filter_results: CONTENT_FILTER_RESULTS } : {}) },
+      { index: 0, message, logprobs: null, finish_reason: result.finishReason, ...(e.azure ? { content_filter_results: CONTENT_FILTER_RESULTS } : {}) },
     ],
     usage: wireUsage(result.usage),
     service_tier: 'default',
@@ -112,101 +105,62 @@ function completionBody(
   };
 }
 
-function streamCompletion(
-  services: Services,
-  reply: FastifyReply,
-  c: {
-    id: string;
-    created: number;
-    model: string;
-    params: ChatParams;
-    signal: AbortSignal;
-    apiKey?: string;
-    requestId: string;
-    azure: boolean;
-    deps: Parameters<typeof runChatTurn>[0];
-  },
-) {
-  const audioOut = c.params.turn.audioOut;
-  const audioId = `audio_${crypto.randomBytes(16).toString('hex')}`;
+function streamCompletion(reply: FastifyReply, e: Envelope, params: ChatCompletionParams, turn: PreparedChatTurn, signal: AbortSignal) {
+  const audioOut = params.turn.audioOut;
   const events = new SseQueue();
-  const push = (delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) => {
-    const chunk = {
-      id: c.id,
-      object: 'chat.completion.chunk',
-      created: c.created,
-      model: c.model,
-      service_tier: 'default',
-      system_fingerprint: 'fp_parley',
-      choices: [
+  const chunk = (choices: unknown[], usage: unknown = null) => ({
+    id: e.id,
+    object: 'chat.completion.chunk',
+    created: e.created,
+    model: e.model,
+    service_tier: 'default',
+    system_fingerprint: 'fp_parley',
+    choices,
+    usage,
+  });
+  const push = (delta: Record<string, unknown>, finishReason: string | null = null) =>
+    events.push(
+      chunk([
         {
           index: 0,
           delta,
           logprobs: null,
           finish_reason: finishReason,
-          ...(c.azure ? { content_filter_results: finishReason ? CONTENT_FILTER_RESULTS : {} } : {}),
+          ...(e.azure ? { content_filter_results: finishReason ? CONTENT_FILTER_RESULTS : {} } : {}),
         },
-      ],
-      usage: null,
-      ...extra,
-    };
-    events.push(chunk);
-  };
+      ]),
+    );
   push({ role: 'assistant', content: audioOut ? null : '', refusal: null });
   let sentTranscript = false;
   let sentAudio = false;
-  const audioBytes: Uint8Array[] = [];
-  void runChatTurn(
-    c.deps,
-    { ...c.params.turn, streamAudio: true, signal: c.signal },
-    {
+  void turn
+    .run({
       onText: (delta) => {
-        if (delta.length === 0) return;
         if (!audioOut) return push({ content: delta });
-        push({ ...(sentTranscript ? {} : { content: null }), audio: { ...(sentTranscript ? {} : { id: audioId }), transcript: delta } });
+        push({ ...(sentTranscript ? {} : { content: null }), audio: { ...(sentTranscript ? {} : { id: turn.audioId }), transcript: delta } });
         sentTranscript = true;
       },
       onAudio: (pcm16) => {
-        audioBytes.push(pcm16);
         for (let at = 0; at < pcm16.length; at += AUDIO_SLICE_BYTES) {
           const data = Buffer.from(pcm16.subarray(at, at + AUDIO_SLICE_BYTES)).toString('base64');
-          push(sentAudio ? { audio: { data } } : { role: 'assistant', content: null, refusal: null, audio: { id: audioId, data } });
+          push(sentAudio ? { audio: { data } } : { role: 'assistant', content: null, refusal: null, audio: { id: turn.audioId, data } });
           sentAudio = true;
         }
       },
-    },
-  )
+    })
     .then(
       (result) => {
-        if (result.toolCalls.length > 0) {
-          push({ tool_calls: wireToolCalls(result.toolCalls).map((t, index) => ({ index, ...t })) });
-        } else if (audioOut) {
-          const data = Buffer.concat(audioBytes);
-          const stored = services.audioStore.put({ id: audioId, format: 'pcm16', data, transcript: result.text, ttlSec: AUDIO_TTL_SEC, apiKey: c.apiKey });
-          push({ audio: { expires_at: stored.expiresAt } });
-        }
+        if (result.toolCalls.length > 0) push({ tool_calls: wireToolCalls(result.toolCalls).map((t, index) => ({ index, ...t })) });
+        else if (result.audio) push({ audio: { expires_at: result.audio.expiresAt } });
         push({}, result.finishReason);
-        if (c.params.includeUsage) {
-          const chunk = {
-            id: c.id,
-            object: 'chat.completion.chunk',
-            created: c.created,
-            model: c.model,
-            service_tier: 'default',
-            system_fingerprint: 'fp_parley',
-            choices: [],
-            usage: wireUsage(result.usage),
-          };
-          events.push(chunk);
-        }
-        services.usage?.record({ requestId: c.requestId, apiKey: c.apiKey, endpoint: '/v1/chat/completions', model: c.model, usage: result.usage });
+        if (params.includeUsage) events.push(chunk([], wireUsage(result.usage)));
         events.push('[DONE]');
       },
       (error: unknown) => {
-        if (c.signal.aborted) return;
-        const e = error instanceof ApiError ? error : ApiError.internal(error);
-        if (e.status >= 500) reply.log.error({ err: e.cause ?? error }, 'chat stream failed');
-        events.push(e.toWire());
+        if (signal.aborted) return;
+        const apiError = error instanceof ApiError ? error : ApiError.internal(error);
+        if (apiError.status >= 500) reply.log.error({ err: apiError.cause ?? error }, 'chat stream failed');
+        events.push(apiError.toWire());
       },
     )
     .finally(() => events.close());

@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hashApiKey } from '../../store/context.js';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../runtime/services.js';
 import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT } from '../../store/files.js';
-import { requestKey } from '../auth.js';
 import { ApiError } from '../errors.js';
-import type { Services } from '../services.js';
-import { apiVersion } from './azure.js';
+import { apiVersion, type ResourceRouteOptions } from '../mount.js';
+import { limitParam } from '../params.js';
 
 /** Purposes a client may upload with (`batch_output` and `assistants_output` are written by the server). */
 export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
@@ -12,43 +11,9 @@ export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'u
 /** Room for the multipart framing around the file when checking Content-Length up front. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-/** Where a resource family is mounted: OpenAI's `/v1`, or Azure's `/openai` (api-version required). */
-export interface ResourceRouteOptions {
-  /** `/v1` (default) or `/openai`. */
-  prefix?: string;
-  /** Azure flavour: `api-version` is required on every call. */
-  azure?: boolean;
-}
-
-/**
- * The owner of what a request creates or reads: the sha256 of its API key, or null when the
- * server has no keys (then everything is shared, as a client's key means nothing).
- */
-export function ownerOf(request: FastifyRequest, services: Services): string | null {
-  if (services.config.apiKeys.length === 0) return null;
-  const key = requestKey(request);
-  return key === undefined ? null : hashApiKey(key);
-}
-
-/** Azure's `api-version` query parameter: required, and shaped like `2025-01-01-preview`. */
-export function checkAzureApiVersion(request: FastifyRequest): void {
-  apiVersion(request);
-}
-
 /** OpenAI's `file` object. */
 export function wireFile(f: FileRecord) {
   return { id: f.id, object: 'file' as const, bytes: f.bytes, created_at: f.createdAt, filename: f.filename, purpose: f.purpose, status: f.status };
-}
-
-/** A positive integer query parameter within [1, max]. */
-export function limitParam(query: Record<string, unknown>, fallback: number, max: number): number {
-  const raw = query.limit;
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw ApiError.invalidRequest('limit', `Invalid 'limit': expected an integer from 1 to ${max}, but got '${String(raw)}'.`, 'invalid_value');
-  }
-  return n;
 }
 
 function notFound(id: string): ApiError {
@@ -75,7 +40,7 @@ export function fileRoutes(app: FastifyInstance, services: Services): void {
 export function mountFileRoutes(app: FastifyInstance, services: Services, options: ResourceRouteOptions = {}): void {
   const prefix = options.prefix ?? '/v1';
   const files = services.store.files;
-  const check = options.azure ? checkAzureApiVersion : () => undefined;
+  const check = options.azure ? apiVersion : () => undefined;
 
   app.post(`${prefix}/files`, async (request, reply) => {
     check(request);
@@ -87,7 +52,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
       reply.header('connection', 'close');
       throw ApiError.tooLarge(`The file is too large: the maximum file size is ${MAX_FILE_BYTES / 1024 / 1024} MB.`, 'file');
     }
-    const apiKeyHash = ownerOf(request, services);
+    const apiKeyHash = request.owner;
     const fields = new Map<string, string>();
     // The purpose may come after the file: the bytes stream to disk meanwhile, and the purpose
     // is settled (or the upload refused and removed) once the form has been read.
@@ -132,7 +97,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
     const order = query.order === undefined ? 'desc' : String(query.order);
     if (order !== 'asc' && order !== 'desc') throw ApiError.invalidValue('order', order, ['asc', 'desc']);
     const page = files.list({
-      keyHash: ownerOf(request, services),
+      keyHash: request.owner,
       purpose: typeof query.purpose === 'string' && query.purpose.length > 0 ? query.purpose : undefined,
       limit: limitParam(query, MAX_LIST_LIMIT, MAX_LIST_LIMIT),
       after: typeof query.after === 'string' && query.after.length > 0 ? query.after : undefined,
@@ -144,7 +109,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
   app.get(`${prefix}/files/:id`, async (request) => {
     check(request);
     const { id } = request.params as { id: string };
-    const file = files.get(id, ownerOf(request, services));
+    const file = files.get(id, request.owner);
     if (!file) throw notFound(id);
     return wireFile(file);
   });
@@ -152,7 +117,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
   app.get(`${prefix}/files/:id/content`, async (request, reply) => {
     check(request);
     const { id } = request.params as { id: string };
-    const owner = ownerOf(request, services);
+    const owner = request.owner;
     const file = files.get(id, owner);
     const stream = file ? files.openContent(id, owner) : undefined;
     if (!file || !stream) throw notFound(id);
@@ -166,7 +131,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
   app.delete(`${prefix}/files/:id`, async (request) => {
     check(request);
     const { id } = request.params as { id: string };
-    if (!(await files.delete(id, ownerOf(request, services)))) throw notFound(id);
+    if (!(await files.delete(id, request.owner))) throw notFound(id);
     return { id, object: 'file', deleted: true };
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../services.js';
+import type { Services } from '../../runtime/services.js';
 
 /** `GET /health`: 200 once the server takes requests, 503 while starting or draining. */
 export function healthRoutes(app: FastifyInstance, services: Services): void {

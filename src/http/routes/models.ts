@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { modelNotFound } from '../../pipeline/models.js';
-import type { Services } from '../services.js';
+import type { Services } from '../../runtime/services.js';
 
 /** Wire shape of a model (OpenAI's `Model`). */
 function wireModel(model: { id: string; created: number }) {

@@ -1,18 +1,14 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { OutputFormat } from '../../audio/types.js';
+import { hasSpeakableText } from '../../pipeline/sentences.js';
 import { speak } from '../../pipeline/speak.js';
+import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
-import type { Services } from '../services.js';
+import type { RouteOptions } from '../mount.js';
+import { requestScope } from '../request-scope.js';
+import { sseData } from '../sse.js';
 import { asObject, readEnum, readNumber, readString } from '../validate.js';
-
-/** Where a route family is mounted: OpenAI's `/v1`, or Azure's deployment prefix with its model. */
-export interface RouteOptions {
-  /** Path prefix; default `/v1`. */
-  prefix?: string;
-  /** Azure: the model the deployment in the path stands for (the body's `model` is then ignored). */
-  modelFor?: (request: FastifyRequest) => string;
-}
 
 /** OpenAI's `response_format` values for speech, in the order its docs list them. */
 export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const satisfies readonly OutputFormat[];
@@ -35,13 +31,16 @@ export function parseSpeechBody(raw: unknown, services: Services, fixedModel?: s
   const model = fixedModel ?? readString(body, 'model', { required: true });
   services.models.resolve(model, 'speech');
   const input = readString(body, 'input', { required: true, min: 1, max: 4096 });
+  if (!hasSpeakableText(input)) {
+    throw ApiError.invalidRequest('input', "Invalid 'input': there is nothing to speak in it (no letters or digits).", 'invalid_value');
+  }
   const voiceValue = body.voice;
   // Newer clients may send a custom voice object {id}; its id must name a known voice.
   const voice =
     typeof voiceValue === 'object' && voiceValue !== null && !Array.isArray(voiceValue)
       ? readString(asObject(voiceValue, 'voice'), 'id', { required: true }, 'voice')
       : readString(body, 'voice', { required: true });
-  const voices = services.speaker.voiceNames();
+  const voices = services.engines(model).speaker.voiceNames();
   if (!voices.includes(voice)) throw ApiError.invalidValue('voice', voice, voices);
   const responseFormat = readEnum(body, 'response_format', SPEECH_FORMATS, { default: 'mp3' })!;
   const speed = readNumber(body, 'speed', { min: 0.25, max: 4, default: 1 })!;
@@ -50,57 +49,42 @@ export function parseSpeechBody(raw: unknown, services: Services, fixedModel?: s
   return { model, input, voice, responseFormat, speed, instructions, streamFormat };
 }
 
-/** Aborts when the client goes away before the response is complete, or at forced shutdown. */
-export function clientAbortSignal(request: FastifyRequest, reply: FastifyReply, services: Services): AbortSignal {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new DOMException('client disconnected', 'AbortError'));
-  };
-  reply.raw.once('close', onClose);
-  request.raw.once('aborted', onClose);
-  return AbortSignal.any([controller.signal, services.shutdownSignal]);
-}
-
-function sseEvent(data: unknown): string {
-  return `data: ${JSON.stringify(data)}\n\n`;
-}
-
 /** `POST /v1/audio/speech` as OpenAI's: audio bytes, streamed as they are made, or SSE events. */
 export function speechRoutes(app: FastifyInstance, services: Services, options: RouteOptions = {}): void {
   app.post(`${options.prefix ?? '/v1'}/audio/speech`, async (request, reply) => {
     const params = parseSpeechBody(request.body, services, options.modelFor?.(request));
-    const signal = clientAbortSignal(request, reply, services);
-    const { chunks, stats, contentType } = speak(services.speaker, {
+    const scope = requestScope(request, reply, services);
+    const speech = speak(services.engines(params.model).speaker, {
       text: params.input,
       voice: params.voice,
       speed: params.speed,
       format: params.responseFormat,
       instructions: params.instructions,
       streaming: true,
-      signal,
+      signal: scope.signal,
     });
+    const chunks = speech.chunks();
     // Wait for the first bytes before committing to 200, so an engine failure on the first
-    // sentence is still a clean JSON error.
+    // passage is still a clean JSON error.
     const first = await chunks.next();
-    if (params.streamFormat === 'sse') {
-      async function* events(): AsyncGenerator<string> {
-        if (!first.done) yield sseEvent({ type: 'speech.audio.delta', audio: Buffer.from(first.value).toString('base64') });
-        for await (const chunk of chunks) yield sseEvent({ type: 'speech.audio.delta', audio: Buffer.from(chunk).toString('base64') });
-        const inputTokens = Math.ceil(params.input.length / 4);
-        const outputTokens = Math.ceil(stats.durationSec * 20);
-        yield sseEvent({
-          type: 'speech.audio.done',
-          usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
-        });
-      }
-      reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
-      return reply.send(Readable.from(events(), { objectMode: false }));
-    }
-    async function* bytes(): AsyncGenerator<Buffer> {
-      if (!first.done) yield Buffer.from(first.value);
-      for await (const chunk of chunks) yield Buffer.from(chunk);
-    }
-    reply.header('content-type', contentType);
-    return reply.send(Readable.from(bytes(), { objectMode: false }));
+    const body =
+      params.streamFormat === 'sse'
+        ? (async function* events(): AsyncGenerator<string> {
+            if (!first.done) yield sseData({ type: 'speech.audio.delta', audio: Buffer.from(first.value).toString('base64') });
+            for await (const chunk of chunks) yield sseData({ type: 'speech.audio.delta', audio: Buffer.from(chunk).toString('base64') });
+            const inputTokens = Math.ceil(params.input.length / 4);
+            const outputTokens = Math.ceil(speech.stats.durationSec * 20);
+            yield sseData({
+              type: 'speech.audio.done',
+              usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+            });
+          })()
+        : (async function* bytes(): AsyncGenerator<Buffer> {
+            if (!first.done) yield Buffer.from(first.value);
+            for await (const chunk of chunks) yield Buffer.from(chunk);
+          })();
+    if (params.streamFormat === 'sse') reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
+    else reply.header('content-type', speech.contentType);
+    return reply.send(Readable.from(body, { objectMode: false }));
   });
 }

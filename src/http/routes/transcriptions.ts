@@ -1,13 +1,14 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { decodeAudio } from '../../audio/decode/index.js';
-import { RECOGNITION_RATE, transcribeAudio } from '../../pipeline/transcribe.js';
+import { decodeForRecognition } from '../../pipeline/input-audio.js';
+import { transcribeAudio } from '../../pipeline/transcribe.js';
 import { type FullTranscript, TRANSCRIPT_FORMATS, type TranscriptFormat, toSrt, toVerboseJson, toVtt } from '../../pipeline/transcript-format.js';
+import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
+import type { RouteOptions } from '../mount.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
-import type { Services } from '../services.js';
+import { requestScope } from '../request-scope.js';
 import { SseQueue } from '../sse.js';
-import { clientAbortSignal, type RouteOptions } from './speech.js';
 
 /** OpenAI's upload limit for transcriptions. */
 export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
@@ -81,16 +82,16 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
   const handle = (task: 'transcribe' | 'translate') => async (request: import('fastify').FastifyRequest, reply: FastifyReply) => {
     const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
     const params = parseForm(form, services, task, options.modelFor?.(request));
-    const signal = clientAbortSignal(request, reply, services);
-    const audio = await decodeAudio(params.audio.bytes, {
+    const { signal } = requestScope(request, reply, services);
+    const engines = services.engines(params.model);
+    const [asr, vad] = await Promise.all([engines.asr(), engines.vad()]);
+    const audio = await decodeForRecognition(engines.limiter, params.audio.bytes, {
       param: 'file',
       format: params.audio.filename.split('.').pop(),
       maxBytes: MAX_UPLOAD_BYTES,
-      maxRate: RECOGNITION_RATE,
       signal,
     });
-    const [asr, vad] = await Promise.all([services.asr(), services.vad()]);
-    const deps = { asr, vad, run: <T>(job: () => Promise<T>, s?: AbortSignal) => services.limiter.run(job, { signal: s }) };
+    const deps = { asr, vad };
     const turn = {
       language: params.language,
       prompt: params.prompt,

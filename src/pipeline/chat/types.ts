@@ -5,23 +5,28 @@ import type { LlmResponseFormat, LlmTool, LlmToolCall } from '../../engines/llm/
 export const CHAT_AUDIO_FORMATS = ['wav', 'mp3', 'flac', 'opus', 'pcm16', 'aac'] as const;
 export type ChatAudioFormat = (typeof CHAT_AUDIO_FORMATS)[number];
 
-/** One content part after validation: text, or decoded input audio. */
-export type ChatPart =
+/** Formats of input audio parts (OpenAI's `input_audio.format`). */
+export const CHAT_INPUT_AUDIO_FORMATS = ['wav', 'mp3'] as const;
+export type ChatInputAudioFormat = (typeof CHAT_INPUT_AUDIO_FORMATS)[number];
+
+/** One content part as the caller sent it: text, or encoded input audio (decoded by the turn). */
+export type ChatInputPart =
   | { type: 'text'; text: string }
   | {
       type: 'audio';
-      /** Decoded audio (mono, source rate). */
-      pcm: PcmAudio;
-      /** sha256 of the encoded bytes, to reuse an earlier understanding of the same audio. */
-      digest: string;
-      /** The field path, for errors. */
+      /** The encoded audio bytes (wav or mp3), as sent. */
+      data: Uint8Array;
+      format: ChatInputAudioFormat;
+      /** Path of the field, for errors (e.g. `messages[1].content[0].input_audio`). */
       param: string;
     };
 
-/** One message after validation (OpenAI roles folded: developer → system). */
-export interface ChatTurnMessage {
+/** One message as the caller sent it (OpenAI roles folded: developer → system). */
+export interface ChatInputMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
-  parts: ChatPart[];
+  parts: ChatInputPart[];
+  /** An earlier reply's audio, referred to by id (assistant messages): its transcript takes its place. */
+  audioRef?: { id: string; param: string };
   /** Tool calls an assistant message made. */
   toolCalls?: LlmToolCall[];
   /** For role tool: the call answered. */
@@ -29,9 +34,11 @@ export interface ChatTurnMessage {
 }
 
 /** A validated chat request, camelCase (the wire parsing lives in http/). */
-export interface ChatTurnRequest {
-  messages: ChatTurnMessage[];
-  /** Present when `modalities` includes audio. */
+export interface ChatTurnParams {
+  /** The model name as requested (resolves to a pipeline of engines). */
+  model: string;
+  messages: ChatInputMessage[];
+  /** Present when the reply is to be spoken. */
   audioOut?: { voice: string; format: ChatAudioFormat };
   temperature?: number;
   topP?: number;
@@ -41,16 +48,36 @@ export interface ChatTurnRequest {
   responseFormat?: LlmResponseFormat;
   tools?: LlmTool[];
   toolChoice?: 'auto' | 'none' | 'required' | { name: string };
-  /** Stream pcm16 audio as it is made (only with format pcm16). */
-  streamAudio: boolean;
-  signal?: AbortSignal;
+  /** Text and (pcm16) audio go to the sink as they are made. */
+  stream: boolean;
 }
 
-/** Callbacks for streaming. */
+/** A content part after decoding. */
+export type ChatPart =
+  | { type: 'text'; text: string }
+  | {
+      type: 'audio';
+      /** Decoded audio (mono, at most 16 kHz). */
+      pcm: PcmAudio;
+      /** sha256 of the encoded bytes, to reuse an earlier understanding of the same audio. */
+      digest: string;
+      /** The field path, for errors. */
+      param: string;
+    };
+
+/** A message after decoding and resolving audio ids: what the prompt is built from. */
+export interface ChatTurnMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  parts: ChatPart[];
+  toolCalls?: LlmToolCall[];
+  toolCallId?: string;
+}
+
+/** Callbacks of a streamed turn. */
 export interface ChatTurnSink {
   /** Generated text as it arrives (the transcript when audio is requested). */
   onText?(delta: string): void;
-  /** Raw pcm16 (s16le, 24 kHz mono) as each sentence is synthesised, in order. */
+  /** Raw pcm16 (s16le, 24 kHz mono) as each passage is spoken, in order. */
   onAudio?(pcm16: Uint8Array): void;
 }
 
@@ -69,11 +96,25 @@ export interface ChatUsage {
   audioOutSec: number;
 }
 
+/** The reply audio of a turn. */
+export interface ChatReplyAudio {
+  /** `audio_…`: refer to it in a later turn as `{"role": "assistant", "audio": {"id"}}`. */
+  id: string;
+  /** The audio in the requested format; empty when it was streamed through the sink. */
+  data: Uint8Array;
+  /** Unix seconds after which the id is gone. */
+  expiresAt: number;
+  /** What the audio says. */
+  transcript: string;
+  /** Seconds of audio. */
+  durationSec: number;
+}
+
 export interface ChatTurnResult {
   text: string;
   toolCalls: LlmToolCall[];
   finishReason: 'stop' | 'length' | 'tool_calls';
-  /** The reply audio in the requested format (non-streamed), when audio was requested and spoken. */
-  audio?: { data: Uint8Array; durationSec: number };
+  /** The spoken reply, when audio was requested and the model answered in words. */
+  audio?: ChatReplyAudio;
   usage: ChatUsage;
 }

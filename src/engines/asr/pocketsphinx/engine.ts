@@ -22,7 +22,7 @@
 import { floatToInt16 } from '../../../audio/pcm.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
-import { Limiter } from '../../../runtime/limiter.js';
+import { SerialQueue } from '../../../lib/limiter.js';
 import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
 import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
 import { recognizeWithCli, type TimedWord } from './cli.js';
@@ -65,7 +65,7 @@ export class PocketsphinxEngine implements AsrEngine {
   readonly backend: SphinxBackend;
   /** Why the in-process decoder is not used, when it is not. */
   readonly fallbackReason: string | undefined;
-  private readonly queue = new Limiter(1);
+  private readonly queue = new SerialQueue();
   /** The fresh decoder the next call will use (loading or loaded). */
   private nextDecoder: Promise<SphinxDecoder> | undefined;
   private disposed = false;

@@ -140,7 +140,8 @@ describe('in-process (koffi)', () => {
       assert.equal(e.code, 'engine_timeout');
       return true;
     });
-    assert.ok(performance.now() - started < 1000);
+    // Generous: the bound only tells "stopped at the limit" from "ran the whole file" on a loaded machine.
+    assert.ok(performance.now() - started < 3000);
     assert.ok((await engine.transcribe(speech)).text.length > 0);
   });
 
@@ -193,7 +194,7 @@ describe('through pocketsphinx_continuous (the fallback)', () => {
     const call = engine.transcribe(long, { signal: controller.signal });
     setTimeout(() => controller.abort(), 200);
     await assert.rejects(call, (e: unknown) => e instanceof Error && e.name === 'AbortError');
-    assert.ok(performance.now() - started < 1500);
+    assert.ok(performance.now() - started < 3000);
   });
 });
 

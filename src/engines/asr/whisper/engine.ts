@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { floatToInt16 } from '../../../audio/pcm.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
-import { Limiter } from '../../../runtime/limiter.js';
+import { SerialQueue } from '../../../lib/limiter.js';
 import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
 import { normaliseLanguage, WHISPER_LANGUAGES } from '../languages.js';
 import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
@@ -38,7 +38,7 @@ const STDERR_TAIL = 4096;
 export class WhisperEngine implements AsrEngine {
   readonly id = 'whisper';
   readonly capabilities: AsrCapabilities;
-  private readonly queue = new Limiter(1);
+  private readonly queue = new SerialQueue();
   private readonly codes: readonly string[];
   private host: WhisperHost | undefined;
   private disposed = false;

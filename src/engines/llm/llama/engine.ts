@@ -28,7 +28,8 @@ import type {
   Token,
 } from 'node-llama-cpp';
 import { ApiError, isApiError } from '../../../errors.js';
-import { Limiter } from '../../../runtime/limiter.js';
+import { SerialQueue } from '../../../lib/limiter.js';
+import { linkSignals } from '../../../lib/signals.js';
 import { newToolCallId } from '../tool-call-id.js';
 import type { LlmEngine, LlmGenerateOptions, LlmResult, LlmTool, LlmToolCall } from '../types.js';
 import { toChatHistory } from './history.js';
@@ -80,7 +81,7 @@ export class LlamaEngine implements LlmEngine {
   /** node-llama-cpp's name of the chat wrapper in use (e.g. `ChatML`, `Qwen`, `Jinja`). */
   readonly chatWrapperName: string;
 
-  private readonly queue = new Limiter(1);
+  private readonly queue = new SerialQueue();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private readonly disposing = new AbortController();
   private disposed = false;
@@ -170,7 +171,7 @@ export class LlamaEngine implements LlmEngine {
     this.disposed = true;
     this.disposing.abort(unloaded());
     // Wait for the running generation to notice (it rejects); queued ones then see `disposed`.
-    await this.queue.run(async () => undefined, { priority: -1 }).catch(() => undefined);
+    await this.queue.run(async () => undefined).catch(() => undefined);
     this.chat.dispose();
     await this.context.dispose().catch(() => undefined);
     await this.llamaModel.dispose().catch(() => undefined);
@@ -179,7 +180,15 @@ export class LlamaEngine implements LlmEngine {
 
   private async run(options: LlmGenerateOptions): Promise<LlmResult> {
     if (this.disposed) throw unloaded();
-    const signal = options.signal ? AbortSignal.any([options.signal, this.disposing.signal]) : this.disposing.signal;
+    const linked = linkSignals(options.signal, this.disposing.signal);
+    try {
+      return await this.runLinked(options, linked.signal);
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  private async runLinked(options: LlmGenerateOptions, signal: AbortSignal): Promise<LlmResult> {
     signal.throwIfAborted();
     let plan: Plan;
     let promptTokens: Token[];

@@ -123,9 +123,9 @@ describe('llama engine', () => {
       },
     });
     await assert.rejects(pending, (e: unknown) => e instanceof Error && e.name === 'AbortError');
-    const rejectedAfter = performance.now() - abortedAt;
     assert.ok(abortedAt > 0);
-    assert.ok(rejectedAfter < 500, `rejected ${rejectedAfter.toFixed(0)} ms after the abort`);
+    // Counted in tokens, not milliseconds, so a loaded machine cannot fail it: generation stops within a few tokens.
+    assert.ok(chunks < 5 + 32, `${chunks - 5} chunks arrived after the abort`);
 
     const next = await timed();
     assert.ok(next < baseline * 3 + 250, `after the abort ${next.toFixed(0)} ms vs ${baseline.toFixed(0)} ms before`);

@@ -84,7 +84,7 @@ describe('espeak-ng engine', () => {
     const p = engine.synthesize({ text: GERMAN.repeat(40), rendering: { voice: 'de' }, speed: 0.5, signal: ac.signal });
     setTimeout(() => ac.abort(), 30);
     await assert.rejects(p, (e) => isAbortError(e));
-    assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms (the whole text takes far longer)`);
     const next = await engine.synthesize({ text: 'Hallo Welt.', rendering: { voice: 'de' }, speed: 1 });
     assert.ok(next.samples.length > 0);
   });

@@ -3,16 +3,16 @@
  * real model's shape from test/fixtures/models/make-tiny-gguf.ts `--shape qwen2.5-0.5b`).
  * Each thread count runs in its own process, one after another, so they never compete.
  *
- * Usage: node --import tsx src/engines/llm/llama/test-bench-threads.ts MODEL.gguf [threads,…=1,2,4] [runs=3] [maxTokens=64]
+ * Usage: node --import tsx bench/llama-threads.ts MODEL.gguf [threads,…=1,2,4] [runs=3] [maxTokens=64]
  * (4 = node-llama-cpp's default on a 2-core machine: max(4, cores).)
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createLlamaEngine } from './index.js';
+import { createLlamaEngine } from '../src/engines/llm/llama/index.js';
 
 const [modelPath, threadList = '1,2,4', runsArg = '3', maxTokensArg = '64', child] = process.argv.slice(2);
-if (!modelPath) throw new Error('usage: test-bench-threads.ts MODEL.gguf [1,2,4] [runs]');
+if (!modelPath) throw new Error('usage: llama-threads.ts MODEL.gguf [1,2,4] [runs]');
 
 if (child === '--child') {
   const threads = Number(threadList);

@@ -2,8 +2,8 @@
 // stdout only after it has committed, until the parent kills it with SIGKILL. Not a test itself.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { hashApiKey } from './context.js';
-import { openStore } from './db.js';
+import { hashApiKey } from '../../src/store/context.js';
+import { openStore } from '../../src/store/db.js';
 
 const dataDir = process.argv[2];
 const round = process.argv[3] ?? '0';
@@ -39,7 +39,7 @@ for (let i = 0; ; i++) {
   });
   say(`U ${id}`);
 
-  const audio = store.audio.put({ format: 'wav', data: new Uint8Array(2048).fill(i % 256), transcript: `t${i}`, apiKey: 'sk-crash' });
+  const audio = store.audio.put({ format: 'wav', data: new Uint8Array(2048).fill(i % 256), transcript: `t${i}`, owner: key });
   say(`A ${audio.id} t${i}`);
 
   if (i % 3 === 0) {

@@ -1,0 +1,83 @@
+/**
+ * What the pipeline needs from the process it runs in, as small interfaces the composition root
+ * (src/runtime/) implements: the engines of one model pipeline, the reply-audio store, the usage
+ * recorder, and who is asking. Nothing here knows about HTTP.
+ */
+import type { AsrEngine } from '../engines/asr/types.js';
+import type { LlmEngine } from '../engines/llm/types.js';
+import type { VadEngine } from '../engines/vad/types.js';
+import type { VoiceAnalyzer } from '../engines/voice/types.js';
+import type { Limiter } from '../lib/limiter.js';
+import type { Speaker } from './speak.js';
+import type { Understander } from './understand.js';
+
+/**
+ * The engines one model name resolves to (LocalAI's idea: a model is a pipeline of engines). Every
+ * engine handed out here is already bounded by the process's one {@link Limiter}: each call takes
+ * exactly one slot, so callers never wrap them again.
+ */
+export interface Engines {
+  /** The pipeline's id: `default`, or the config alias that defines it. */
+  readonly id: string;
+  /** Speech synthesis with OpenAI voice names. */
+  readonly speaker: Speaker;
+  /** The speech recogniser, loaded on first use (rejects with `engine_unavailable`). */
+  asr(): Promise<AsrEngine>;
+  /** The voice activity detector, loaded on first use. */
+  vad(): Promise<VadEngine>;
+  /** The voice analyzer (tone, sentiment), loaded on first use. */
+  analyzer(): Promise<VoiceAnalyzer>;
+  /** The language model, loaded on first use (rejects with `engine_unavailable`). */
+  llm(): Promise<LlmEngine>;
+  /** Understands input audio (transcript + voice analysis), once per distinct clip. */
+  readonly understander: Understander;
+  /** The process's one bound on engine work (for work that is not an engine call, e.g. decoding uploads). */
+  readonly limiter: Limiter;
+}
+
+/** Reply audio by id, for multi-turn chat (`{"role": "assistant", "audio": {"id"}}`). */
+export interface AudioIdStore {
+  /** Keeps a reply for `ttlSec`; `id` may be chosen by the caller (a stream announces it first). */
+  put(entry: { id?: string; format: string; data: Uint8Array; transcript: string; ttlSec: number; owner: string | null }): { id: string; expiresAt: number };
+  /** The reply, or undefined when unknown, expired or another owner's. */
+  get(id: string, owner: string | null): { id: string; transcript: string; format: string; data: Uint8Array; expiresAt: number } | undefined;
+}
+
+/** One request's metered usage, as the ledger keeps it. */
+export interface UsageEntry {
+  /** The request's id; recording the same id twice counts once. */
+  requestId: string;
+  /** Who asked (see {@link RequestScope.owner}). */
+  owner: string | null;
+  /** The operation, named by its OpenAI path (`/v1/chat/completions`, `/v1/audio/speech`, …). */
+  endpoint: string;
+  /** The model name the client asked for. */
+  model: string;
+  promptTextTokens: number;
+  promptAudioTokens: number;
+  completionTextTokens: number;
+  completionAudioTokens: number;
+  cachedTokens: number;
+  /** Seconds of audio heard. */
+  audioInSec: number;
+  /** Seconds of audio spoken. */
+  audioOutSec: number;
+}
+
+/** Records what a request used. */
+export interface UsageRecorder {
+  record(entry: UsageEntry): void;
+}
+
+/** Who is asking and for how long the work may run: computed once per request, used by every store. */
+export interface RequestScope {
+  /**
+   * The owner of what the request creates or reads (files, batches, audio ids, usage): an opaque id
+   * of the caller's API key (its sha256), or null when the server runs without keys.
+   */
+  readonly owner: string | null;
+  /** The request's id (`req_…`), for usage and logs. */
+  readonly requestId: string;
+  /** Aborts when the client goes away or the server gives up at shutdown. */
+  readonly signal: AbortSignal;
+}

@@ -1,0 +1,179 @@
+import os from 'node:os';
+import type { AsrSettings, Config, LlmSettings, PipelineSpec, TtsSettings, VoiceSettings } from '../config/index.js';
+import { createConfiguredAsrEngine } from '../engines/asr/registry.js';
+import type { AsrEngine } from '../engines/asr/types.js';
+import { createLlmEngine } from '../engines/llm/registry.js';
+import type { LlmEngine } from '../engines/llm/types.js';
+import { vadEngineDescriptor } from '../engines/vad/registry.js';
+import type { VadEngine } from '../engines/vad/types.js';
+import { voiceAnalyzerDescriptor } from '../engines/voice/registry.js';
+import type { VoiceAnalyzer } from '../engines/voice/types.js';
+import { Lazy } from '../lib/lazy.js';
+import type { Limiter } from '../lib/limiter.js';
+import type { Engines } from '../pipeline/context.js';
+import { DEFAULT_PIPELINE } from '../pipeline/models.js';
+import type { Speaker } from '../pipeline/speak.js';
+import { Understander } from '../pipeline/understand.js';
+import type { ModelCache } from '../store/model-cache/cache.js';
+import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
+
+/** The settings of one pipeline, every section filled in (from the alias, else the top level). */
+export interface PipelineSettings {
+  asr: AsrSettings;
+  voice: VoiceSettings;
+  llm: LlmSettings;
+  tts: TtsSettings;
+}
+
+/** A pipeline's sections merged over the top-level settings. */
+export function pipelineSettings(config: Config, spec?: PipelineSpec): PipelineSettings {
+  return {
+    asr: { ...config.asr, ...spec?.asr },
+    voice: { ...config.voice, ...spec?.voice },
+    llm: { ...config.llm, ...spec?.llm },
+    tts: { ...config.tts, ...spec?.tts, voices: { ...config.tts.voices, ...spec?.tts?.voices, ...spec?.voiceMap } },
+  };
+}
+
+/** The pipelines the config defines: `default` plus each alias given as an object. */
+export function configuredPipelines(config: Config): Map<string, PipelineSettings> {
+  const out = new Map<string, PipelineSettings>([[DEFAULT_PIPELINE, pipelineSettings(config)]]);
+  for (const [alias, value] of Object.entries(config.models)) {
+    if (typeof value === 'object') out.set(alias, pipelineSettings(config, value));
+  }
+  return out;
+}
+
+/** The engines of a pipeline as a test or a tool may swap them (the same object the routes use). */
+export interface MutableEngines extends Engines {
+  speaker: Speaker;
+  asr: () => Promise<AsrEngine>;
+  vad: () => Promise<VadEngine>;
+  analyzer: () => Promise<VoiceAnalyzer>;
+  llm: () => Promise<LlmEngine>;
+  /** The voice map of the pipeline's TTS engine (for `parley voices`). */
+  voiceTable(): VoiceTable;
+}
+
+/**
+ * Builds and owns every engine of the process, shared between pipelines with the same settings (two
+ * aliases on one GGUF load it once). Every engine is handed out wrapped so that each call takes
+ * one slot of the process's limiter: recognition and generation are capped at one at a time (one
+ * model context each), synthesis, VAD and analysis may use every slot. An upstream LLM
+ * (`openai-compatible`) uses no local CPU and takes no slot.
+ */
+export class EngineHost {
+  private readonly shared = new Map<string, Lazy<unknown>>();
+  private readonly speakers = new Map<string, EngineSpeaker>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly limiter: Limiter,
+    private readonly cache: ModelCache,
+  ) {}
+
+  /** Builds a pipeline's engines. Speakers load now (their voice maps are checked at start); the rest on first use. */
+  async pipeline(id: string, settings: PipelineSettings): Promise<MutableEngines> {
+    const speaker = await this.speaker(settings.tts);
+    const asr = this.lazy(`asr:${JSON.stringify(settings.asr)}`, () => this.createAsr(settings.asr));
+    const vad = this.lazy('vad:silero', () => this.createVad());
+    const analyzer = this.lazy(`voice:${settings.voice.engine}`, () => this.createAnalyzer(settings.voice));
+    const llm = this.lazy(`llm:${JSON.stringify(settings.llm)}`, () => this.createLlm(settings.llm));
+    const engines = {
+      id,
+      speaker: speaker as Speaker,
+      voiceTable: () => speaker.voiceTable(),
+      asr: () => asr.get(),
+      vad: () => vad.get(),
+      analyzer: () => analyzer.get(),
+      llm: () => llm.get(),
+      limiter: this.limiter,
+    };
+    // The understander reads the engines through `engines`, so an engine swapped there is seen by it too.
+    const understander = new Understander({ asr: () => engines.asr(), vad: () => engines.vad(), analyzer: () => engines.analyzer() });
+    return Object.assign(engines, { understander });
+  }
+
+  /** Frees every engine. */
+  async dispose(): Promise<void> {
+    await Promise.allSettled([...[...this.speakers.values()].map((s) => s.dispose()), ...[...this.shared.values()].map((l) => l.dispose())]);
+    this.speakers.clear();
+    this.shared.clear();
+  }
+
+  private async speaker(settings: TtsSettings): Promise<EngineSpeaker> {
+    const key = JSON.stringify(settings);
+    const existing = this.speakers.get(key);
+    if (existing) return existing;
+    const speaker = await createEngineSpeaker(settings, { modelsDir: this.config.modelsDir!, concurrency: this.config.concurrency, limiter: this.limiter });
+    this.speakers.set(key, speaker);
+    return speaker;
+  }
+
+  private lazy<T extends { dispose(): Promise<void> }>(key: string, create: () => Promise<T>): Lazy<T> {
+    let entry = this.shared.get(key) as Lazy<T> | undefined;
+    if (!entry) {
+      entry = new Lazy<T>(create, (engine) => engine.dispose());
+      this.shared.set(key, entry as Lazy<unknown>);
+    }
+    return entry;
+  }
+
+  private async createAsr(settings: AsrSettings): Promise<AsrEngine> {
+    const engine = await createConfiguredAsrEngine(settings.engine, {
+      model: settings.model,
+      modelsDir: this.config.modelsDir!,
+      threads: Math.max(1, Math.min(2, this.config.concurrency)),
+      resolveModel: (name) => this.cache.resolve(name, 'asr'),
+    });
+    const limiter = this.limiter;
+    return {
+      id: engine.id,
+      capabilities: engine.capabilities,
+      languages: () => engine.languages(),
+      transcribe: (pcm, options) => limiter.run('asr', () => engine.transcribe(pcm, options), { signal: options?.signal }),
+      dispose: () => engine.dispose(),
+    };
+  }
+
+  private async createVad(): Promise<VadEngine> {
+    const engine = await (await vadEngineDescriptor('silero')).create();
+    const limiter = this.limiter;
+    return {
+      id: engine.id,
+      detect: (pcm, options) => limiter.run('vad', () => engine.detect(pcm, options), { signal: options?.signal }),
+      dispose: () => engine.dispose(),
+    };
+  }
+
+  private async createAnalyzer(settings: VoiceSettings): Promise<VoiceAnalyzer> {
+    const analyzer = await (await voiceAnalyzerDescriptor(settings.engine)).create({});
+    const limiter = this.limiter;
+    return {
+      id: analyzer.id,
+      analyze: (input) => limiter.run('analysis', () => analyzer.analyze(input), { signal: input.signal }),
+      dispose: () => analyzer.dispose(),
+    };
+  }
+
+  private async createLlm(settings: LlmSettings): Promise<LlmEngine> {
+    const engine = await createLlmEngine(settings.engine, {
+      model: settings.model,
+      modelsDir: this.config.modelsDir!,
+      resolveModel: (name) => this.cache.resolve(name, 'llm'),
+      // Measured on 2 cores: 1 thread generates faster than 2, and far faster under load.
+      threads: settings.threads ?? (os.availableParallelism() <= 2 ? 1 : Math.floor(os.availableParallelism() / 2)),
+      url: settings.url,
+      apiKey: settings.apiKey,
+    });
+    if (settings.engine === 'openai-compatible') return engine;
+    const limiter = this.limiter;
+    return {
+      id: engine.id,
+      model: engine.model,
+      generate: (options) => limiter.run('llm', () => engine.generate(options), { signal: options.signal }),
+      countTokens: (text) => engine.countTokens(text),
+      dispose: () => engine.dispose(),
+    };
+  }
+}

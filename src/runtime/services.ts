@@ -1,0 +1,43 @@
+import type { BatchStore } from '../batch/batch-store.js';
+import type { Config } from '../config/index.js';
+import type { Limiter } from '../lib/limiter.js';
+import type { AudioIdStore, UsageRecorder } from '../pipeline/context.js';
+import type { ModelRegistry } from '../pipeline/models.js';
+import type { Store } from '../store/db.js';
+import type { UsageSummary } from '../store/usage.js';
+import type { MutableEngines } from './engines.js';
+
+/**
+ * Everything one process shares, built once at start by the composition root (`createRuntime`)
+ * and handed to the HTTP routes, the batch worker and the CLI.
+ */
+export interface Services {
+  config: Config;
+  /** The model names served and the pipeline each runs on. */
+  models: ModelRegistry;
+  /** The engines `model` runs on (an id or alias); the default pipeline when absent or unknown. */
+  engines(model?: string): MutableEngines;
+  /** The one bound on engine work in this process; live requests go before batch work. */
+  limiter: Limiter;
+  /** Reply audio kept for multi-turn chat (`audio.id`), one hour. */
+  audioIds: AudioIdStore;
+  /** The usage ledger. */
+  usage: UsageRecorder & {
+    /** Totals (and the OpenAI-price equivalent) for one owner, or for everybody when `owner` is undefined. */
+    summary(query: { since?: number; until?: number; owner?: string | null }): UsageSummary;
+  };
+  /** The durable store (SQLite + files) of this process: `store.files` backs /v1/files. */
+  store: Store;
+  /** Batches and their lines (backs /v1/batches; the batch worker runs them). */
+  batches: BatchStore;
+  /** `starting` until engines are checked, `ready`, then `draining` on shutdown. */
+  state(): 'starting' | 'ready' | 'draining';
+  /** Aborted when the server gives up on in-flight work at shutdown. */
+  shutdownSignal: AbortSignal;
+  /**
+   * A secret of this process (never stored, never sent out): a request injected with it in
+   * `x-parley-internal` acts for the owner named in `x-parley-owner` — how a batch line runs as the
+   * key that created the batch without that key being kept anywhere.
+   */
+  internalToken: string;
+}
