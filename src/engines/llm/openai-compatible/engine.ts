@@ -93,29 +93,20 @@ export class OpenAiCompatibleEngine implements LlmEngine {
     const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
     const reply = new Reply();
     let inCallback = false;
+    const open = (includeUsage: boolean): Promise<AsyncIterable<ChatCompletionChunk>> =>
+      Promise.race([this.client.chat.completions.create(requestBody(this.model, options, includeUsage), { signal: controller.signal }), aborted]);
     try {
-      let includeUsage = true;
-      for (;;) {
-        let stream: AsyncIterable<ChatCompletionChunk>;
-        try {
-          stream = await Promise.race([
-            this.client.chat.completions.create(requestBody(this.model, options, includeUsage), { signal: controller.signal }),
-            aborted,
-          ]);
-        } catch (e) {
-          // An older server that rejects `stream_options`: ask again without it (usage is then estimated).
-          if (!includeUsage || !(e instanceof OpenAI.BadRequestError && /stream_options/i.test(e.message))) throw e;
-          includeUsage = false;
-          continue;
-        }
-        for await (const chunk of stream) {
-          const text = reply.add(chunk);
-          // An exception from the caller's onText passes through untouched.
-          inCallback = true;
-          if (text !== '') options.onText?.(text);
-          inCallback = false;
-        }
-        break;
+      const stream = await open(true).catch((e: unknown) => {
+        // An older server that rejects `stream_options`: ask again without it (usage is then estimated).
+        if (e instanceof OpenAI.BadRequestError && /stream_options/i.test(e.message)) return open(false);
+        throw e;
+      });
+      for await (const chunk of stream) {
+        const text = reply.add(chunk);
+        // An exception from the caller's onText passes through untouched.
+        inCallback = true;
+        if (text !== '') options.onText?.(text);
+        inCallback = false;
       }
       // An aborted stream ends quietly in the SDK: the reason is thrown below.
       controller.signal.throwIfAborted();
