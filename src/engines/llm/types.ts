@@ -114,7 +114,7 @@ export interface LlmEngineOptions {
   contextSize?: number;
   /** Let the llama engine offload to a GPU node-llama-cpp finds (default false: CPU only). */
   gpu?: boolean;
-  /** openai-compatible: ms to wait for the upstream's response headers (default 60 000). */
+  /** openai-compatible: ms to wait for the upstream's response to start (headers and first bytes; default 60 000). */
   connectTimeoutMs?: number;
   /** openai-compatible: longest silence between streamed chunks, in ms (default 60 000). */
   idleTimeoutMs?: number;

@@ -4,7 +4,7 @@
  */
 import { ApiError } from '../../../errors.js';
 import type { LlmEngineDescriptor, LlmEngineOptions } from '../types.js';
-import { OPENAI_COMPATIBLE_DEFAULTS, OpenAiCompatibleEngine, type OpenAiCompatibleSettings } from './engine.js';
+import { OPENAI_COMPATIBLE_DEFAULTS, OpenAiCompatibleEngine, type OpenAiCompatibleSettings, openAiClient } from './engine.js';
 
 export { OPENAI_COMPATIBLE_DEFAULTS, OpenAiCompatibleEngine, type OpenAiCompatibleSettings } from './engine.js';
 
@@ -15,8 +15,8 @@ export const openAiCompatibleDescriptor: LlmEngineDescriptor = {
 };
 
 /**
- * Checks the settings and builds the engine. `overrides` (tests, embedding) may set the retry
- * delays or a fetch implementation.
+ * Checks the settings and builds the engine. `overrides` (tests, embedding) may set any setting,
+ * e.g. `maxRetryAfterMs` or a fetch implementation.
  */
 export async function createOpenAiCompatibleEngine(
   options: LlmEngineOptions,
@@ -53,19 +53,13 @@ export async function createOpenAiCompatibleEngine(
 /** The first model the upstream lists (`GET {url}/models`): right for single-model servers. */
 async function discoverModel(settings: Omit<OpenAiCompatibleSettings, 'model'>): Promise<string> {
   const advice = 'Set PARLEY_LLM_MODEL to the upstream model name (e.g. qwen2.5:0.5b for Ollama).';
-  let body: unknown;
+  let first: string | undefined;
   try {
-    const response = await (settings.fetch ?? fetch)(`${settings.url.replace(/\/+$/, '')}/models`, {
-      headers: settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {},
-      signal: AbortSignal.timeout(Math.min(settings.connectTimeoutMs, 10_000)),
-    });
-    if (!response.ok) throw new Error(`GET /models: HTTP ${response.status}`);
-    body = await response.json();
+    const client = openAiClient({ ...settings, maxRetries: 0, connectTimeoutMs: Math.min(settings.connectTimeoutMs, 10_000) });
+    first = (await client.models.list()).data[0]?.id;
   } catch (e) {
     throw ApiError.engineUnavailable(`No upstream model is configured and the upstream did not list its models. ${advice}`, e);
   }
-  const data = (body as { data?: unknown } | null)?.data;
-  const first = Array.isArray(data) ? (data[0] as { id?: unknown } | undefined) : undefined;
-  if (typeof first?.id !== 'string') throw ApiError.engineUnavailable(`No upstream model is configured and the upstream lists none. ${advice}`);
-  return first.id;
+  if (typeof first !== 'string') throw ApiError.engineUnavailable(`No upstream model is configured and the upstream lists none. ${advice}`);
+  return first;
 }

@@ -1,70 +1,47 @@
 /**
- * What an upstream failure means to our client. The upstream's own words reach the client only
- * for a 400 (it is about the client's request); everything else gets our message, and the
- * upstream's body goes to the cause (the log).
+ * What an upstream failure (the `openai` SDK's typed errors) means to our client. The upstream's
+ * own words reach the client only for a 400 (it is about the client's request, e.g. a context
+ * too long); everything else gets our message, and the upstream's error goes to the cause (the log).
  */
-import { ApiError } from '../../../errors.js';
+import OpenAI from 'openai';
+import { ApiError, isApiError } from '../../../errors.js';
+import { UpstreamIdleTimeout } from './guarded-fetch.js';
 
-/** An upstream error body, as far as it could be read (OpenAI, vLLM, llama.cpp, Ollama shapes). */
-export interface UpstreamErrorBody {
-  message?: string;
-  code?: string;
-  param?: string;
-  type?: string;
-}
-
-/** Statuses worth another attempt (OpenAI's SDK retries the same set). */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-/** Reads `{"error":{message,…}}`, `{"error":"…"}`, `{"message":"…"}` or plain text. */
-export function parseUpstreamErrorBody(text: string): UpstreamErrorBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    const trimmed = text.trim();
-    return trimmed ? { message: trimmed.slice(0, 500) } : {};
+/** `e` (thrown while asking `model`) as an ApiError; `midReply` once text or a tool call came. */
+export function upstreamError(e: unknown, model: string, midReply: boolean): ApiError {
+  if (isApiError(e)) return e;
+  if (e instanceof UpstreamIdleTimeout) return upstreamTimeout(midReply ? 'stopped sending in the middle of a reply' : 'stopped sending', e);
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return upstreamTimeout('did not answer in time', e);
+  if (e instanceof OpenAI.APIConnectionError) {
+    const code = (e.cause as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/.test(code)) {
+      return ApiError.engineUnavailable('The upstream model server is not reachable: start it, or check PARLEY_LLM_URL.', e);
+    }
+    return upstreamBroken('closed the connection', e);
   }
-  if (typeof json !== 'object' || json === null) return {};
-  const top = json as Record<string, unknown>;
-  const inner = typeof top.error === 'object' && top.error !== null ? (top.error as Record<string, unknown>) : top;
-  const out: UpstreamErrorBody = {};
-  const message = typeof top.error === 'string' ? top.error : inner.message;
-  if (typeof message === 'string') out.message = message;
-  if (typeof inner.code === 'string') out.code = inner.code;
-  if (typeof inner.param === 'string') out.param = inner.param;
-  if (typeof inner.type === 'string') out.type = inner.type;
-  return out;
-}
-
-/** The error for an upstream HTTP status that will not be retried (again). */
-export function upstreamStatusError(status: number, body: UpstreamErrorBody, model: string): ApiError {
-  const cause = new Error(`upstream HTTP ${status}: ${JSON.stringify(body)}`);
+  if (!(e instanceof OpenAI.APIError)) return upstreamBroken(midReply ? 'failed in the middle of a reply' : 'sent a reply that could not be read', e);
+  // An error streamed in place of chunks has no HTTP status; llama.cpp's server puts one in `code`.
+  const code: unknown = e.code;
+  const status = e.status ?? (typeof code === 'number' && code >= 400 && code < 600 ? code : 502);
+  if (midReply) return upstreamBroken('failed in the middle of a reply', e);
   if (status === 400 || status === 422) {
+    const message = (e.error as { message?: unknown } | undefined)?.message;
     return new ApiError({
       status: 400,
       type: 'invalid_request_error',
-      code: body.code ?? null,
-      param: body.param ?? null,
-      message: body.message ?? 'The upstream model server rejected the request.',
-      cause,
+      code: typeof code === 'string' ? code : null,
+      param: typeof e.param === 'string' ? e.param : null,
+      message: typeof message === 'string' && message !== '' ? message : 'The upstream model server rejected the request.',
+      cause: e,
     });
   }
   if (status === 401 || status === 403) {
-    return new ApiError({
-      status: 502,
-      type: 'server_error',
-      code: 'upstream_auth_failed',
-      message: `The upstream model server refused Parley's API key (HTTP ${status}): check PARLEY_LLM_API_KEY.`,
-      cause,
-    });
+    return ApiError.engineUnavailable(`The upstream model server refused Parley's API key (HTTP ${status}): check PARLEY_LLM_API_KEY.`, e);
   }
   if (status === 404) {
     return ApiError.engineUnavailable(
       `The upstream model server does not serve the model '${model}' (HTTP 404): pull or load it there, or set PARLEY_LLM_MODEL; and check that PARLEY_LLM_URL ends in /v1.`,
-      cause,
+      e,
     );
   }
   if (status === 429) {
@@ -73,39 +50,17 @@ export function upstreamStatusError(status: number, body: UpstreamErrorBody, mod
       type: 'rate_limit_error',
       code: 'rate_limit_exceeded',
       message: 'The upstream model server is rate limiting requests. Please retry later.',
-      cause,
+      cause: e,
     });
   }
-  return new ApiError({
-    status: 502,
-    type: 'server_error',
-    code: 'upstream_error',
-    message: `The upstream model server failed (HTTP ${status}).`,
-    cause,
-  });
+  return upstreamBroken(`failed (HTTP ${status})`, e);
 }
 
-/** The upstream could not be reached at all (refused, DNS, TLS). */
-export function upstreamUnreachableError(cause: unknown): ApiError {
-  return ApiError.engineUnavailable('The upstream model server is not reachable: start it, or check PARLEY_LLM_URL.', cause);
-}
-
-/** The upstream went quiet, or the stream broke, or it sent something unreadable. */
-export function upstreamBrokenError(what: string, cause?: unknown): ApiError {
+/** 502 `upstream_error`: the upstream failed, broke the stream or sent something unreadable. */
+export function upstreamBroken(what: string, cause?: unknown): ApiError {
   return new ApiError({ status: 502, type: 'server_error', code: 'upstream_error', message: `The upstream model server ${what}.`, cause });
 }
 
-/**
- * How long `retry-after` / `retry-after-ms` ask us to wait, in ms; undefined when absent or
- * unreadable.
- */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const value = headers.get('retry-after');
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+function upstreamTimeout(what: string, cause: unknown): ApiError {
+  return new ApiError({ status: 504, type: 'server_error', code: 'upstream_timeout', message: `The upstream model server ${what}.`, cause });
 }
