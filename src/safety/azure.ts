@@ -4,7 +4,8 @@
  * (every member optional, `error` included).
  *
  * Honesty: a category no layer checked is left out, never reported "safe". When any of the four
- * harm categories was not checked, an `error` member says so (code `content_filter_error`); when
+ * harm categories was not checked (or, in a prompt of several texts, not in all of them), an
+ * `error` member says so (code `content_filter_error`); when
  * no check ran at all the results are exactly Azure's `{"error":{"code":"content_filter_error",
  * "message":"The contents are not filtered"}}`. Azure's `filtered` means the policy acted: the
  * category caused the block (harms, jailbreak) or was masked (profanity with `profanity: filter`).
@@ -81,7 +82,7 @@ export function azureContentFilterResults(decision: SafetyDecision | undefined):
   if (sexual) out.sexual = sexual;
   const violence = severity('violence');
   if (violence) out.violence = violence;
-  const unchecked = HARM_CATEGORIES.filter((c) => !a.harms[c]).map((c) => WIRE_NAME[c]);
+  const unchecked = HARM_CATEGORIES.filter((c) => !a.harms[c] || a.harms[c].partial).map((c) => WIRE_NAME[c]);
   if (unchecked.length > 0) out.error = { code: 'content_filter_error', message: `${AZURE_NOT_FILTERED_MESSAGE} for ${unchecked.join(', ')}` };
   return out;
 }

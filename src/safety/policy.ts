@@ -73,9 +73,10 @@ export function combineLayers(layers: LayerResult[]): SafetyAssessment {
 
 /**
  * Merges the assessments of several texts (a prompt's text parts and transcripts) into one: the
- * worst per category. Profanity matches are concatenated; their offsets stay relative to their
- * own text (see `SafetyDecision.texts`). Layers: a layer counts as run only if it ran on every
- * text; otherwise its first non-run report stands for it.
+ * worst finding per category over the texts where it was checked — a finding in one text stands
+ * even if another text could not be checked — with `partial` set when some text was not checked
+ * for it. Profanity matches are concatenated; their offsets stay relative to their own text (see
+ * `SafetyDecision.texts`). Layers: a layer counts as run only if it ran on every text.
  */
 export function mergeAssessments(list: SafetyAssessment[]): SafetyAssessment {
   if (list.length === 1) return list[0]!;
@@ -83,33 +84,31 @@ export function mergeAssessments(list: SafetyAssessment[]): SafetyAssessment {
   for (const a of list) {
     for (const l of a.layers) {
       const prev = byLayer.get(l.layer);
-      if (!prev) byLayer.set(l.layer, { ...l, ms: l.ms });
+      if (!prev) byLayer.set(l.layer, { ...l });
       else byLayer.set(l.layer, prev.status === 'ran' && l.status !== 'ran' ? { ...l, ms: prev.ms + l.ms } : { ...prev, ms: prev.ms + l.ms });
     }
   }
-  const ranEverywhere = (name: LayerName): boolean => list.every((a) => a.layers.some((l) => l.layer === name && l.status === 'ran'));
   const harms: Partial<Record<HarmCategory, CombinedHarm>> = {};
   const moderation: Partial<Record<ModerationCategory, number>> = {};
   for (const category of HARM_CATEGORIES) {
-    const found = list.map((a) => a.harms[category]);
-    if (found.some((f) => f === undefined)) continue; // not checked on every text: not checked
-    const fs = found as CombinedHarm[];
+    const found = list.map((a) => a.harms[category]).filter((f): f is CombinedHarm => f !== undefined);
+    if (found.length === 0) continue;
     harms[category] = {
-      severity: fs.reduce((s, f) => maxSeverity(s, f.severity), 'safe' as CombinedHarm['severity']),
-      score: Math.max(...fs.map((f) => f.score)),
-      checkedBy: [...new Set(fs.flatMap((f) => f.checkedBy))].filter(ranEverywhere),
+      severity: found.reduce((s, f) => maxSeverity(s, f.severity), 'safe' as CombinedHarm['severity']),
+      score: Math.max(...found.map((f) => f.score)),
+      checkedBy: [...new Set(found.flatMap((f) => f.checkedBy))],
+      ...(found.length < list.length || found.some((f) => f.partial) ? { partial: true } : {}),
     };
   }
   for (const category of MODERATION_CATEGORIES) {
-    const scores = list.map((a) => a.moderation[category]);
-    if (scores.some((s) => s === undefined)) continue;
-    moderation[category] = Math.max(...(scores as number[]));
+    const scores = list.map((a) => a.moderation[category]).filter((s): s is number => s !== undefined);
+    if (scores.length > 0) moderation[category] = Math.max(...scores);
   }
-  const jailbreaks = list.map((a) => a.jailbreak);
+  const jailbreaks = list.map((a) => a.jailbreak).filter((j) => j !== undefined);
   return {
     harms,
     profanity: { detected: list.some((a) => a.profanity.detected), matches: list.flatMap((a) => a.profanity.matches) },
-    ...(jailbreaks.every((j) => j !== undefined) ? { jailbreak: { detected: jailbreaks.some((j) => j!.detected) } } : {}),
+    ...(jailbreaks.length > 0 ? { jailbreak: { detected: jailbreaks.some((j) => j.detected) } } : {}),
     moderation,
     layers: [...byLayer.values()],
   };

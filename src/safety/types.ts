@@ -93,6 +93,8 @@ export interface LayerResult {
 export interface CombinedHarm extends HarmFinding {
   /** Layers that checked this category (whatever they found). */
   checkedBy: LayerName[];
+  /** Some texts of a combined prompt were not checked for this category (the finding covers the others). */
+  partial?: true;
 }
 
 /** Everything the layers found about one text (or several texts combined). */
@@ -129,7 +131,7 @@ export interface SafetyDecision {
   filtered: Partial<Record<SafetyCategory, boolean>>;
   /**
    * The findings the decision is based on (all texts of the prompt combined: the worst per
-   * category; a category counts as checked only if it was checked in every text).
+   * category; `partial` where some text was not checked for it).
    */
   assessment: SafetyAssessment;
   /** Each text's own findings, in input order (profanity offsets are relative to their text). */

@@ -16,8 +16,8 @@ import type { HarmFinding, ModerationCategory } from '../types.js';
 /** What a phrase says about self-harm. */
 export type SelfHarmKind = 'instructions' | 'intent' | 'encouragement' | 'mention';
 
-const SELF = String.raw`(?:myself|yourself|oneself|themselves|ourselves)`;
-const ACT = String.raw`(?:kill|hang|cut|hurt|harm|shoot|drown|poison|starve|suffocate)`;
+const SELF = '(?:myself|yourself|oneself|themselves|ourselves)';
+const ACT = '(?:kill|hang|cut|hurt|harm|shoot|drown|poison|starve|suffocate)';
 /** "cut myself a slice", "kill myself laughing": not about self-harm. */
 const NOT_HARM_AFTER = String.raw`(?! (?:a|an|some|another|laughing)\b)`;
 
