@@ -94,6 +94,20 @@ describe('toxic-bert-style ONNX classifier', () => {
     }
   });
 
+  it("works from the model and vocab.txt alone (what the catalogue downloads), with toxic-bert's labels", async () => {
+    const bare = path.join(dir, 'bare');
+    fs.mkdirSync(path.join(bare, 'onnx'), { recursive: true });
+    fs.copyFileSync(tiny.modelPath, path.join(bare, 'onnx', 'model_quantized.onnx'));
+    fs.copyFileSync(path.join(tiny.dir, 'vocab.txt'), path.join(bare, 'vocab.txt'));
+    const c = await createOnnxClassifier({ path: bare });
+    try {
+      assert.deepEqual(c.labels, [...TINY_LABELS]);
+      assert.ok((await c.classify('ZORGON')).identity_hate! > 0.95, 'lower-cased by default');
+    } finally {
+      await c.dispose();
+    }
+  });
+
   it('says what to run when the model is missing', async () => {
     await assert.rejects(
       createOnnxClassifier({ path: path.join(dir, 'nothing-here'), name: 'toxic-bert' }),
