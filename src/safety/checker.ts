@@ -15,6 +15,7 @@
  * rejects with the layer's `engine_unavailable` error instead (fail closed).
  * Every decision emits one metrics event per checked category to the `onEvent` listeners.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { isApiError } from '../errors.js';
 import { DEFAULT_THRESHOLDS, mapToxicBert, type SeverityThresholds } from './classifier/mapping.js';
@@ -173,8 +174,7 @@ export function createSafetyChecker(options: SafetyCheckerOptions): SafetyChecke
   const resolve = async (name: string): Promise<string> => {
     if (options.resolveModel) return options.resolveModel(name);
     if (path.isAbsolute(name) || !options.modelsDir) return path.resolve(name);
-    const { existsSync } = await import('node:fs');
-    return existsSync(name) ? path.resolve(name) : path.join(options.modelsDir, name);
+    return fs.existsSync(name) ? path.resolve(name) : path.join(options.modelsDir, name);
   };
 
   const classifier =
