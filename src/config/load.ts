@@ -48,6 +48,17 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_QUEUE', path: 'batch.queue', kind: 'string', description: 'Batch queue: unset = embedded; redis://host:port = Redis (BullMQ)' },
   { name: 'PARLEY_BATCH_WORKER', path: 'batch.worker', kind: 'boolean', description: '0 = the server runs no batch lines itself (dedicated workers do)' },
   { name: 'PARLEY_BATCH_CONCURRENCY', path: 'batch.concurrency', kind: 'number', description: 'Batch lines in flight per process (default: concurrency)' },
+  { name: 'PARLEY_SAFETY_PROFANITY', path: 'safety.profanity', kind: 'string', description: 'annotate | filter (mask profanity)' },
+  { name: 'PARLEY_SAFETY_BLOCK', path: 'safety.block', kind: 'string', description: 'high | medium | low | off: severity that blocks (default high)' },
+  {
+    name: 'PARLEY_SAFETY_CLASSIFIER',
+    path: 'safety.classifier',
+    kind: 'string',
+    description: 'Toxicity classifier: cache name (toxic-bert) or path; unset = off',
+  },
+  { name: 'PARLEY_SAFETY_JUDGE', path: 'safety.judge', kind: 'string', description: 'Guard LLM GGUF: cache name or path; unset = off' },
+  { name: 'PARLEY_SAFETY_STRICT', path: 'safety.strict', kind: 'boolean', description: '1 = judge every prompt and reply, fail closed' },
+  { name: 'PARLEY_WATERMARK', path: 'watermark.enabled', kind: 'boolean', description: 'on | off: watermark every voice (default on)' },
 ];
 
 function setPath(target: Plain, dotted: string, value: unknown): void {

@@ -14,6 +14,25 @@ const voiceRendering = z.object({
   rate: z.number().positive().max(4).optional().describe('Rate factor (1 = voice default)'),
 });
 
+const severityThresholds = z
+  .object({
+    low: z.number().min(0).max(1).default(0.5).describe('Classifier score from which a category is low'),
+    medium: z.number().min(0).max(1).default(0.75).describe('Classifier score from which a category is medium'),
+    high: z.number().min(0).max(1).default(0.9).describe('Classifier score from which a category is high'),
+  })
+  .refine((t) => t.low <= t.medium && t.medium <= t.high, 'expected low ≤ medium ≤ high');
+
+/** Content filters (issue 11; src/safety/). Exported so a pipeline alias can override parts of it. */
+export const safetySection = z.object({
+  profanity: z.enum(['annotate', 'filter']).default('annotate').describe('Profanity: annotate it, or also mask it (***) in what is passed on'),
+  block: z.enum(['high', 'medium', 'low', 'off']).default('high').describe('Severity at which hate, sexual, violence and self-harm block (off = never)'),
+  classifier: z.string().min(1).optional().describe('Toxicity classifier: a model cache name (toxic-bert) or an ONNX folder path; unset = off'),
+  judge: z.string().min(1).optional().describe('Guard LLM: a GGUF path or cache name (Llama Guard 3 1B, Qwen3Guard-Gen-0.6B); unset = off'),
+  strict: z.boolean().default(false).describe('Run the judge on every prompt and reply (seconds each) and fail closed when a layer fails'),
+  thresholds: severityThresholds.prefault({}).describe('Classifier score → severity'),
+});
+export type SafetyConfig = z.infer<typeof safetySection>;
+
 /**
  * The one configuration schema. Every field has a default and a one-line description.
  * Sources, later wins: defaults → config file → PARLEY_* environment → CLI flags.
@@ -64,7 +83,7 @@ const pipelineSpec = z
     llm: llmSection.partial().optional().describe('Language model of this pipeline'),
     tts: ttsSection.partial().optional().describe('Speech synthesis of this pipeline'),
     voiceMap: z.record(z.string(), voiceRendering).optional().describe('OpenAI voice name → engine voice of this pipeline (same as tts.voices)'),
-    safety: z.record(z.string(), z.unknown()).optional().describe('Safety policy of this pipeline (see the safety settings)'),
+    safety: safetySection.partial().optional().describe('Safety policy of this pipeline (sections left out come from the top-level safety settings)'),
   })
   .strict();
 export type PipelineSpec = z.infer<typeof pipelineSpec>;
@@ -100,6 +119,12 @@ export const configSchema = z.object({
         .describe('Batch queue: unset = embedded (SQLite, in-process worker); redis://host:port = BullMQ on Redis, shared by `parley worker` processes'),
       worker: z.boolean().default(true).describe('Run batch lines in the server process too (set false when dedicated `parley worker` processes do it)'),
       concurrency: z.number().int().min(1).max(256).optional().describe('Batch lines in flight per process (default: `concurrency`)'),
+    })
+    .prefault({}),
+  safety: safetySection.prefault({}),
+  watermark: z
+    .object({
+      enabled: z.boolean().default(true).describe('Watermark every voice Parley makes (PARLEY_WATERMARK=on|off)'),
     })
     .prefault({}),
   models: z

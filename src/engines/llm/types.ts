@@ -55,6 +55,12 @@ export interface LlmGenerateOptions {
   presencePenalty?: number;
   /** Constrain the output (grammar / JSON schema). */
   responseFormat?: LlmResponseFormat;
+  /**
+   * A GBNF grammar the output must follow (llama.cpp's format), e.g. a guard model's verdict
+   * lines. Takes precedence over `responseFormat`; not combined with tools. Engines that cannot
+   * enforce a grammar (upstream servers) ignore it: parse the output as if unconstrained.
+   */
+  grammar?: string;
   /** Functions the model may call. */
   tools?: LlmTool[];
   /** OpenAI's `tool_choice`. */

@@ -51,6 +51,10 @@ describe('the built-in catalogue', () => {
       assert.ok(findEntry(DEFAULT_CATALOGUE, name), name);
     }
     assert.equal(findEntry(DEFAULT_CATALOGUE, 'kokoro-82m')?.kind, 'tts');
+    const toxicBert = findEntry(DEFAULT_CATALOGUE, 'toxic-bert');
+    assert.equal(toxicBert?.kind, 'safety');
+    assert.equal(toxicBert?.main, undefined, 'the classifier takes the folder');
+    assert.deepEqual(toxicBert?.files.map((f) => f.path).sort(), ['onnx/model_quantized.onnx', 'vocab.txt']);
     assert.equal(findEntry(DEFAULT_CATALOGUE, 'whisper-base.en')?.main, 'ggml-base.en.bin');
     assert.equal(entrySize(findEntry(DEFAULT_CATALOGUE, 'whisper-tiny')!), 77_691_713);
   });
@@ -80,9 +84,9 @@ describe('the built-in catalogue', () => {
     }
   });
 
-  it('has no file without a checksum (none needs trust on first use today)', () => {
+  it("has a checksum for every file but toxic-bert's vocab.txt (Hugging Face publishes none for small files)", () => {
     const unverified = DEFAULT_CATALOGUE.flatMap((e) => e.files.filter((f) => f.sha256 === null).map((f) => `${e.name}/${f.path}`));
-    assert.deepEqual(unverified, []);
+    assert.deepEqual(unverified, ['toxic-bert/vocab.txt']);
   });
 
   it('matches the voice packs that the kokoro-js package ships, byte for byte', async (t) => {

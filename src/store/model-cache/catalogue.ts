@@ -11,16 +11,19 @@
  * - The 15 Kokoro voice packs were also re-hashed locally from the copies the `kokoro-js@1.2.1`
  *   npm package ships (`node_modules/kokoro-js/voices/*.bin`): identical bytes. catalogue.test.ts
  *   repeats that check whenever the package is installed.
+ * - toxic-bert's `onnx/model_quantized.onnx`: the SHA-256 on its Hugging Face page (Git LFS
+ *   details); no second source was found.
  * - For whisper.cpp the upstream `models/README.md` publishes SHA-1s, not SHA-256s; the SHA-1 of
  *   each file is noted beside its entry as a second, independent identity.
  *
  * A file whose checksum is not known is written with `sha256: null`: the cache then computes the
  * checksum on the first download and records it in the model's manifest (trust on first use), and
- * every later download must match it. No entry of the built-in catalogue needs that today.
+ * every later download must match it. Only toxic-bert's vocab.txt needs that (Hugging Face
+ * publishes SHA-256s for LFS files only); its model file is pinned.
  */
 
 /** What a model is for. */
-export type ModelKind = 'tts' | 'asr' | 'llm';
+export type ModelKind = 'tts' | 'asr' | 'llm' | 'safety';
 
 /** One file of a catalogue model. */
 export interface CatalogueFile {
@@ -61,6 +64,14 @@ const KOKORO_REVISION = '1939ad2a8e416c0acfeecc08a694d14ef25f2231';
 /** ggerganov/whisper.cpp (the Hugging Face model repo) at this commit. */
 const WHISPER_REPO = 'ggerganov/whisper.cpp';
 const WHISPER_REVISION = '5359861c739e955e79d9a303bcbc70fb988958b1';
+
+/** Xenova/toxic-bert (unitary/toxic-bert, Detoxify "original", as ONNX) at this commit. */
+const TOXIC_BERT_REPO = 'Xenova/toxic-bert';
+const TOXIC_BERT_REVISION = '3c89195bae68ad90eba677b7f1a893bd28854d38';
+
+function toxicBertFile(path: string, size: number | null, sha256: string | null): CatalogueFile {
+  return { path, url: `${HF}/${TOXIC_BERT_REPO}/resolve/${TOXIC_BERT_REVISION}/${path}`, sha256, size };
+}
 
 /** Every Kokoro voice pack is a [510, 1, 256] float32 tensor. */
 const KOKORO_VOICE_SIZE = 510 * 256 * 4;
@@ -141,6 +152,23 @@ export const DEFAULT_CATALOGUE: readonly CatalogueEntry[] = [
   whisper('base', 147_951_465, '60ed5bc3dd14eea856493d334349b405782ddcaf0028d4b5df4088345fba2efe', 'Whisper base (multilingual), whisper.cpp ggml'),
   whisper('base.en', 147_964_211, 'a03779c86df3323075f5e796cb2ce5029f00ec8869eee3fdfb897afe36c6d002', 'Whisper base (English only), whisper.cpp ggml'),
   whisper('small', 487_601_967, '1be3a9b2063867b937e64e2ec7483364a79917e157fa98c5d94b5c1fffea987b', 'Whisper small (multilingual), whisper.cpp ggml'),
+  {
+    name: 'toxic-bert',
+    kind: 'safety',
+    engine: 'onnx-classifier',
+    description: 'toxic-bert (Detoxify original) text toxicity classifier, ONNX int8, for the safety filters',
+    licence: 'Apache-2.0',
+    files: [
+      // The LFS oid (SHA-256) Hugging Face publishes for this file; its exact byte size is not
+      // published in a form we could find ("111 MB"), so it is taken from the server.
+      toxicBertFile('onnx/model_quantized.onnx', null, '620012c9bed13e3c58b9c959d160d955ff033a1a27528212b9da5b0aa4ac3f73'),
+      // A small git-stored file: no published SHA-256, so trusted and recorded on first download.
+      // Expected to be bert-base-uncased's vocabulary (231,508 bytes, SHA-256
+      // 07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3), not verified for this
+      // repository. config.json is not needed: the classifier knows toxic-bert's labels and casing.
+      toxicBertFile('vocab.txt', null, null),
+    ],
+  },
   qwenGguf(
     '0.5B',
     '9217f5db79a29953eb74d5343926648285ec7e67',

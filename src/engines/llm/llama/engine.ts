@@ -318,6 +318,21 @@ export class LlamaEngine implements LlmEngine {
     }
     if (!converted.endsWithModel) history.push({ type: 'model', response: [] });
 
+    if (options.grammar !== undefined) {
+      const gbnf = options.grammar;
+      const grammar = await this.cachedGrammar(`gbnf:${gbnf}`, async () => new this.lib.LlamaGrammar(this.llama, { grammar: gbnf })).catch((e: unknown) => {
+        throw new ApiError({
+          status: 400,
+          type: 'invalid_request_error',
+          code: 'invalid_grammar',
+          param: 'grammar',
+          message: 'The grammar could not be parsed.',
+          cause: e,
+        });
+      });
+      return { history, grammar };
+    }
+
     const format = options.responseFormat;
     if (format?.type === 'json_object') {
       return { history, grammar: await this.cachedGrammar('json', async () => this.boundNumbers(await this.llama.getGrammarFor('json'))) };
