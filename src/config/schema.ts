@@ -33,10 +33,6 @@ export const safetySection = z.object({
 });
 export type SafetyConfig = z.infer<typeof safetySection>;
 
-/**
- * The one configuration schema. Every field has a default and a one-line description.
- * Sources, later wins: defaults → config file → PARLEY_* environment → CLI flags.
- */
 const ttsSection = z.object({
   engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
   model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
@@ -88,6 +84,10 @@ const pipelineSpec = z
   .strict();
 export type PipelineSpec = z.infer<typeof pipelineSpec>;
 
+/**
+ * The one configuration schema. Every field has a default and a one-line description.
+ * Sources, later wins: defaults → config file → PARLEY_* environment → CLI flags.
+ */
 export const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1').describe('Address to listen on'),
   port: z.number().int().min(0).max(65535).default(8000).describe('TCP port to listen on (0 = any free port)'),
