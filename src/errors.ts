@@ -14,6 +14,8 @@ export interface ApiErrorInit {
   code?: string | null;
   param?: string | null;
   cause?: unknown;
+  /** Response headers that go with the error (`retry-after`, `x-should-retry`, rate-limit headers). */
+  headers?: Record<string, string>;
 }
 
 /** Wire shape of an error body. */
@@ -30,6 +32,8 @@ export class ApiError extends Error {
   readonly code: string | null;
   /** Path of the offending request field, e.g. `audio.voice`; null when not about one field. */
   readonly param: string | null;
+  /** Response headers that go with the error. */
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(init: ApiErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -38,6 +42,7 @@ export class ApiError extends Error {
     this.type = init.type;
     this.code = init.code ?? null;
     this.param = init.param ?? null;
+    this.headers = init.headers ?? {};
   }
 
   /** The body sent to the client. */
@@ -113,6 +118,22 @@ export class ApiError extends Error {
       param: null,
       message: 'The server had an error while processing your request. Sorry about that!',
       cause,
+    });
+  }
+
+  /**
+   * 503 `server_overloaded`: the server's queues are full (a property of the whole server, unlike a
+   * key's 429). `retry-after` says when to come back; clients and the SDK retry on it.
+   */
+  static overloaded(retryAfterSec: number, what = 'requests'): ApiError {
+    const sec = Math.max(1, Math.ceil(retryAfterSec));
+    return new ApiError({
+      status: 503,
+      type: 'server_error',
+      code: 'server_overloaded',
+      param: null,
+      message: `The server is at capacity (too many ${what} in progress). Please retry after ${sec} second${sec === 1 ? '' : 's'}.`,
+      headers: { 'retry-after': String(sec), 'retry-after-ms': String(sec * 1000) },
     });
   }
 

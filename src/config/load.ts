@@ -48,6 +48,30 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_QUEUE', path: 'batch.queue', kind: 'string', description: 'Batch queue: unset = embedded; redis://host:port = Redis (BullMQ)' },
   { name: 'PARLEY_BATCH_WORKER', path: 'batch.worker', kind: 'boolean', description: '0 = the server runs no batch lines itself (dedicated workers do)' },
   { name: 'PARLEY_BATCH_CONCURRENCY', path: 'batch.concurrency', kind: 'number', description: 'Batch lines in flight per process (default: concurrency)' },
+  {
+    name: 'PARLEY_MAX_CHAT_REQUESTS',
+    path: 'limits.inFlight.chat',
+    kind: 'number',
+    description: 'Live chat completions in progress at once (default 2 × concurrency)',
+  },
+  {
+    name: 'PARLEY_MAX_SPEECH_REQUESTS',
+    path: 'limits.inFlight.speech',
+    kind: 'number',
+    description: 'Live speech requests in progress at once (default 8 × concurrency)',
+  },
+  {
+    name: 'PARLEY_MAX_TRANSCRIPTION_REQUESTS',
+    path: 'limits.inFlight.transcription',
+    kind: 'number',
+    description: 'Live transcription/translation/analysis requests in progress at once (default 4 × concurrency)',
+  },
+  {
+    name: 'PARLEY_FILES_QUOTA_BYTES',
+    path: 'limits.filesBytesPerOwner',
+    kind: 'number',
+    description: 'Disk space one API key may use for uploaded files (default 10 GiB)',
+  },
   { name: 'PARLEY_SAFETY_PROFANITY', path: 'safety.profanity', kind: 'string', description: 'annotate | filter (mask profanity)' },
   { name: 'PARLEY_SAFETY_BLOCK', path: 'safety.block', kind: 'string', description: 'high | medium | low | off: severity that blocks (default high)' },
   {

@@ -122,6 +122,39 @@ export const configSchema = z.object({
     })
     .prefault({}),
   safety: safetySection.prefault({}),
+  limits: z
+    .object({
+      inFlight: z
+        .object({
+          chat: z.number().int().min(1).optional().describe('Live chat completions in progress at once (default 2 × concurrency); more get 503 + retry-after'),
+          speech: z.number().int().min(1).optional().describe('Live speech requests in progress at once (default 8 × concurrency)'),
+          transcription: z
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe('Live transcription, translation and analysis requests in progress at once (default 4 × concurrency)'),
+        })
+        .prefault({}),
+      chatAudioBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(20 * 1024 * 1024)
+        .describe('Encoded input audio per chat request, all parts together (OpenAI: 20 MB)'),
+      chatAudioSec: z
+        .number()
+        .min(1)
+        .default(45 * 60)
+        .describe('Decoded input audio per chat request, all parts together, seconds (default 45 min: 20 MB of 64 kbit/s MP3)'),
+      filesBytesPerOwner: z
+        .number()
+        .int()
+        .min(0)
+        .default(10 * 1024 ** 3)
+        .describe('Disk space one API key may use for uploaded files, bytes (default 10 GiB; 0 = no uploads)'),
+    })
+    .prefault({}),
   watermark: z
     .object({
       enabled: z.boolean().default(true).describe('Watermark every voice Parley makes (PARLEY_WATERMARK=on|off)'),

@@ -37,9 +37,26 @@ export function toApiError(error: unknown, bodyLimit: number): ApiError {
   return ApiError.internal(error);
 }
 
+/** True when the error is the work being cancelled (an abort, or `ApiError.cancelled`), not a failure. */
+function isCancellation(error: unknown): boolean {
+  const e = error as { name?: string; code?: string } | null;
+  return e?.name === 'AbortError' || (error instanceof ApiError && error.code === 'request_cancelled');
+}
+
+/** True when the client's connection is gone (it disconnected before the response was complete). */
+function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
+  return request.raw.destroyed || request.raw.socket?.destroyed === true || (reply.raw.destroyed && !reply.raw.writableFinished);
+}
+
 /** The one place errors become responses. */
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (clientGone(request, reply) && isCancellation(error)) {
+      // The client left and the work stopped because of it: not a server error.
+      request.log.info({ status: 499 }, 'client disconnected before the response was complete');
+      reply.raw.destroy();
+      return;
+    }
     const apiError = toApiError(error, bodyLimit);
     if (apiError.status >= 500) {
       request.log.error({ err: apiError.cause ?? error }, 'request failed');
@@ -51,7 +68,7 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       reply.raw.destroy();
       return;
     }
-    void reply.status(apiError.status).header('content-type', 'application/json; charset=utf-8').send(apiError.toWire());
+    void reply.status(apiError.status).headers(apiError.headers).header('content-type', 'application/json; charset=utf-8').send(apiError.toWire());
   });
   app.setNotFoundHandler((request, reply) => {
     const apiError = ApiError.notFound(`Invalid URL (${request.method} ${request.url.split('?')[0]})`, 'unknown_url');

@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Services } from '../runtime/services.js';
+import { installAdmission } from './admission.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { analysisRoutes } from './routes/analysis.js';
@@ -36,6 +37,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   });
   installErrorHandling(app, config.bodyLimitBytes);
   installAuth(app, { keys: config.apiKeys, internalToken: services.internalToken });
+  installAdmission(app, services);
   healthRoutes(app, services);
   modelRoutes(app, services);
   await app.register(multipart, { throwFileSizeLimit: false });

@@ -46,6 +46,9 @@ export interface LimiterStats {
   queuedByKind: Partial<Record<JobKind, number>>;
   /** Queued jobs by priority (0 = live). */
   queuedByPriority: Record<number, number>;
+  /** Since start, per kind: jobs started and the total time they waited in the queue (ms). */
+  startedByKind: Partial<Record<JobKind, number>>;
+  waitedMsByKind: Partial<Record<JobKind, number>>;
 }
 
 /**
@@ -62,6 +65,8 @@ export class Limiter {
   private readonly onStart: LimiterOptions['onStart'];
   private running = 0;
   private readonly runningByKind = new Map<JobKind, number>();
+  private readonly startedByKind = new Map<JobKind, number>();
+  private readonly waitedMsByKind = new Map<JobKind, number>();
   /** Ordered by (priority, arrival). */
   private readonly waiting: Waiting[] = [];
 
@@ -108,6 +113,8 @@ export class Limiter {
       runningByKind: Object.fromEntries(this.runningByKind),
       queuedByKind,
       queuedByPriority,
+      startedByKind: Object.fromEntries(this.startedByKind),
+      waitedMsByKind: Object.fromEntries(this.waitedMsByKind),
     };
   }
 
@@ -130,16 +137,18 @@ export class Limiter {
     return this.running < this.capacity && (this.runningByKind.get(kind) ?? 0) < (this.perKind[kind] ?? this.capacity);
   }
 
-  private take(kind: JobKind): void {
+  private take(kind: JobKind, waitedMs: number): void {
     this.running++;
     this.runningByKind.set(kind, (this.runningByKind.get(kind) ?? 0) + 1);
+    this.startedByKind.set(kind, (this.startedByKind.get(kind) ?? 0) + 1);
+    this.waitedMsByKind.set(kind, (this.waitedMsByKind.get(kind) ?? 0) + waitedMs);
   }
 
   private acquire(kind: JobKind, signal: AbortSignal | undefined, priority: number): Promise<void> {
     signal?.throwIfAborted();
     // Jobs of this kind already waiting go first (fairness within a kind); other kinds may pass.
     if (this.mayStart(kind) && !this.waiting.some((w) => w.kind === kind && w.priority <= priority)) {
-      this.take(kind);
+      this.take(kind, 0);
       this.onStart?.(kind, 0, priority);
       return Promise.resolve();
     }
@@ -150,8 +159,9 @@ export class Limiter {
         queuedAt: performance.now(),
         start: () => {
           signal?.removeEventListener('abort', onAbort);
-          this.take(kind);
-          this.onStart?.(kind, performance.now() - entry.queuedAt, priority);
+          const waited = performance.now() - entry.queuedAt;
+          this.take(kind, waited);
+          this.onStart?.(kind, waited, priority);
           resolve();
         },
       };

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { PcmAudio } from '../audio/types.js';
 import type { AsrEngine } from '../engines/asr/types.js';
 import type { VadEngine } from '../engines/vad/types.js';
@@ -73,26 +74,27 @@ export class Understander {
     private readonly maxEntries = 64,
   ) {}
 
-  /** The understanding of `pcm`, whose encoded bytes hash to `digest`. */
-  understand(pcm: PcmAudio, digest: string, signal?: AbortSignal): Promise<Understanding> {
+  /** The understanding of `pcm`, whose encoded bytes hash to `digest` (in `language` when the caller knows it). */
+  understand(pcm: PcmAudio, digest: string, signal?: AbortSignal, language?: string): Promise<Understanding> {
     signal?.throwIfAborted();
-    let work = this.entries.get(digest);
+    const key = language ? `${digest}:${language}` : digest;
+    let work = this.entries.get(key);
     if (!work) {
       const controller = new AbortController();
-      const result = understandAudio(this.engines, pcm, { signal: controller.signal });
+      const result = understandAudio(this.engines, pcm, { signal: controller.signal, language });
       const created: SharedWork = { result, waiters: 0, controller };
       work = created;
-      this.entries.set(digest, created);
+      this.entries.set(key, created);
       result.catch(() => {
-        if (this.entries.get(digest) === created) this.entries.delete(digest);
+        if (this.entries.get(key) === created) this.entries.delete(key);
       });
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     } else {
       // Most recently used last, so the oldest is evicted first.
-      this.entries.delete(digest);
-      this.entries.set(digest, work);
+      this.entries.delete(key);
+      this.entries.set(key, work);
     }
-    return this.wait(work, digest, signal);
+    return this.wait(work, key, signal);
   }
 
   private wait(work: SharedWork, digest: string, signal: AbortSignal | undefined): Promise<Understanding> {
@@ -139,12 +141,17 @@ export class Understander {
   }
 }
 
-/** Decodes uploaded audio (a `decode` job of the limiter) and understands it: `/v1/audio/analysis` and `parley analyze`. */
+/**
+ * Decodes uploaded audio (a `decode` job of the limiter) and understands it, through the
+ * pipeline's understander: the same clip sent to `/v1/audio/analysis` and then in a chat turn (as
+ * the playground does) is recognised once. `/v1/audio/analysis` and `parley analyze`.
+ */
 export async function understandUpload(
-  engines: UnderstandEngines & { limiter: Limiter },
+  engines: { limiter: Limiter; understander: Understander },
   bytes: Uint8Array,
   options: InputAudioOptions & { language?: string },
 ): Promise<Understanding> {
   const pcm = await decodeForRecognition(engines.limiter, bytes, options);
-  return understandAudio(engines, pcm, { language: options.language, signal: options.signal });
+  const digest = crypto.createHash('sha256').update(bytes).digest('hex');
+  return engines.understander.understand(pcm, digest, options.signal, options.language);
 }

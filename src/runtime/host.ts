@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
+import { Admission } from '../lib/admission.js';
 import { Limiter } from '../lib/limiter.js';
 import { type Capability, DEFAULT_PIPELINE, ModelRegistry } from '../pipeline/models.js';
 import { openStore } from '../store/db.js';
@@ -73,6 +74,11 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     models,
     engines: (model) => (model === undefined ? defaultEngines : (pipelines.get(models.find(model)?.pipeline ?? DEFAULT_PIPELINE) ?? defaultEngines)),
     limiter,
+    admission: {
+      chat: new Admission(config.limits.inFlight.chat ?? 2 * config.concurrency),
+      speech: new Admission(config.limits.inFlight.speech ?? 8 * config.concurrency),
+      transcription: new Admission(config.limits.inFlight.transcription ?? 4 * config.concurrency),
+    },
     audioIds: {
       put: (entry) => store.audio.put(entry),
       get: (id, owner) => store.audio.get(id, owner),

@@ -1,5 +1,6 @@
 import type { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
+import type { Admission } from '../lib/admission.js';
 import type { Limiter } from '../lib/limiter.js';
 import type { AudioIdStore, UsageRecorder } from '../pipeline/context.js';
 import type { ModelRegistry } from '../pipeline/models.js';
@@ -19,6 +20,8 @@ export interface Services {
   engines(model?: string): MutableEngines;
   /** The one bound on engine work in this process; live requests go before batch work. */
   limiter: Limiter;
+  /** How many live requests of each kind may be in progress; past that they get a 503 at once. */
+  admission: Record<'chat' | 'speech' | 'transcription', Admission>;
   /** Reply audio kept for multi-turn chat (`audio.id`), one hour. */
   audioIds: AudioIdStore;
   /** The usage ledger. */

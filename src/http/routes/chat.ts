@@ -72,7 +72,14 @@ export function chatRoutes(app: FastifyInstance, services: Services, options: Ch
     const params = parseChatBody(request.body, services.models, options.modelFor?.(request));
     options.checkTurn?.(request, params.turn);
     const scope = requestScope(request, reply, services);
-    const ctx = { engines: services.engines(params.turn.model), audioIds: services.audioIds, usage: services.usage, scope };
+    const { chatAudioBytes, chatAudioSec } = services.config.limits;
+    const ctx = {
+      engines: services.engines(params.turn.model),
+      audioIds: services.audioIds,
+      usage: services.usage,
+      scope,
+      limits: { audioBytes: chatAudioBytes, audioSec: chatAudioSec },
+    };
     const turn = await prepareChatTurn(ctx, params.turn);
     const envelope: Envelope = { id: turn.id, created: turn.created, model: reportedModel(params.turn.model), azure: options.azure === true };
     if (!params.turn.stream) return reply.send(completionBody(envelope, params, await turn.run()));

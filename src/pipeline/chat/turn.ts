@@ -13,11 +13,11 @@ import { chatUsage } from './usage.js';
 
 /** Reply audio can be referred to for one hour (OpenAI's `expires_at`). */
 export const REPLY_AUDIO_TTL_SEC = 3600;
-/** Encoded input audio per request, all parts together (OpenAI's 20 MB). */
+/** Encoded input audio per request, all parts together, by default (OpenAI's 20 MB). */
 export const MAX_CHAT_AUDIO_BYTES = DEFAULT_MAX_BYTES;
 /**
- * Decoded input audio per request, all parts together: 45 minutes, which is 20 MB of 64 kbit/s MP3.
- * Bounds the memory and work one request can cause (the floats are 16 kHz: ≈ 170 MB at the most).
+ * Decoded input audio per request, all parts together, by default: 45 minutes, which is 20 MB of
+ * 64 kbit/s MP3. Bounds the memory and work one request can cause (16 kHz floats: ≈ 170 MB at most).
  */
 export const MAX_CHAT_AUDIO_SEC = 45 * 60;
 
@@ -31,6 +31,8 @@ export interface ChatContext {
   usage?: UsageRecorder;
   /** Who asks, and the signal that cancels the turn. */
   scope: RequestScope;
+  /** Bounds on the input audio of one request (defaults: {@link MAX_CHAT_AUDIO_BYTES}, {@link MAX_CHAT_AUDIO_SEC}). */
+  limits?: { audioBytes?: number; audioSec?: number };
 }
 
 /** A turn whose input is checked and decoded, ready to run. */
@@ -62,8 +64,10 @@ export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams):
     throw ApiError.invalidValue('audio.voice', params.audioOut.voice, engines.speaker.voiceNames());
   }
   const messages: ChatTurnMessage[] = [];
-  let bytesLeft = MAX_CHAT_AUDIO_BYTES;
-  let secondsLeft = MAX_CHAT_AUDIO_SEC;
+  const maxBytes = ctx.limits?.audioBytes ?? MAX_CHAT_AUDIO_BYTES;
+  const maxSec = ctx.limits?.audioSec ?? MAX_CHAT_AUDIO_SEC;
+  let bytesLeft = maxBytes;
+  let secondsLeft = maxSec;
   for (const m of params.messages) {
     const parts: ChatPart[] = [];
     for (const p of m.parts) {
@@ -75,12 +79,12 @@ export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams):
       if (p.data.length > bytesLeft) {
         throw ApiError.invalidRequest(
           param,
-          `Input audio is too large: all the audio of one request may add up to ${MAX_CHAT_AUDIO_BYTES / (1024 * 1024)} MB; this part goes past that.`,
+          `Input audio is too large: all the audio of one request may add up to ${formatMb(maxBytes)} MB; this part goes past that.`,
           'audio_too_large',
         );
       }
       bytesLeft -= p.data.length;
-      const pcm = await decodeInputAudio(engines, p.data, { param, format: p.format, maxDurationSec: secondsLeft, signal: scope.signal });
+      const pcm = await decodeInputAudio(engines, p.data, { param, format: p.format, maxDurationSec: secondsLeft, totalSec: maxSec, signal: scope.signal });
       secondsLeft -= pcm.durationSec;
       parts.push({ type: 'audio', pcm, digest: crypto.createHash('sha256').update(p.data).digest('hex'), param: p.param });
     }
@@ -109,7 +113,7 @@ export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams):
 async function decodeInputAudio(
   engines: Engines,
   data: Uint8Array,
-  options: { param: string; format: string; maxDurationSec: number; signal: AbortSignal },
+  options: { param: string; format: string; maxDurationSec: number; totalSec: number; signal: AbortSignal },
 ): Promise<DecodedAudio> {
   try {
     return await decodeForRecognition(engines.limiter, data, options);
@@ -119,7 +123,7 @@ async function decodeInputAudio(
     if (e instanceof ApiError && e.code === 'audio_too_long') {
       throw ApiError.invalidRequest(
         options.param,
-        `Input audio is too long: all the audio of one request may last ${MAX_CHAT_AUDIO_SEC / 60} minutes.`,
+        `Input audio is too long: all the audio of one request may last ${Math.round(options.totalSec)} seconds together; this part goes past that.`,
         'audio_too_long',
       );
     }
@@ -250,4 +254,8 @@ async function runPrepared(
     audioOutSec: usage.audioOutSec,
   });
   return { text: result.text, toolCalls: result.toolCalls, finishReason: result.finishReason, audio, usage };
+}
+
+function formatMb(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
 }
