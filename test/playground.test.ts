@@ -67,7 +67,8 @@ describe('the playground in Chromium', { skip }, () => {
     ensureWebBuild();
     dir = tempDir('parley-web-');
     const model = path.join(dir, 'tiny.gguf');
-    writeTinyGguf(model, { asciiOnly: true });
+    // Printable output that rarely ends at once: every reply has words to speak.
+    writeTinyGguf(model, { asciiOnly: true, rareEnd: true });
     server = await startTestServer({ PARLEY_LLM_MODEL: model, PARLEY_ASR_ENGINE: 'pocketsphinx' });
     keyed = await startTestServer({ PARLEY_API_KEYS: 'sk-playground-test' });
     browser = await launchChromium({ fakeMicrophone: SPOKEN_WAV });
@@ -114,6 +115,42 @@ describe('the playground in Chromium', { skip }, () => {
         await page.getByTestId('talk-text').fill('How did I sound?');
         await page.locator('main').screenshot({ path: path.join(ROOT, 'docs', 'playground-talk.png'), scale: 'css' });
       }
+    });
+  });
+
+  test('hands-free mode cuts the microphone into a turn by itself (voice activity detection in the page)', { timeout: LONG }, async (t) => {
+    await withPage(browser, 'talk-hands-free', async (page) => {
+      await open(page, `${server.url}/talk`);
+      await page.getByLabel('Longest reply (tokens)').fill(REPLY_TOKENS);
+      await page.getByLabel('Hands-free (voice activity detection)').check();
+      const turn = page.getByTestId('turn');
+      await turn.waitFor({ timeout: 150_000 });
+      const heard = await text(page, '[data-testid=turn] [data-testid=turn-transcript]');
+      const errorRate = wer(SPOKEN_TEXT, heard);
+      t.diagnostic(`heard '${heard}': WER ${errorRate.toFixed(2)}`);
+      assert.ok(errorRate <= MAX_WER, `heard '${heard}' for '${SPOKEN_TEXT}': WER ${errorRate.toFixed(2)} > ${MAX_WER}`);
+      await page.locator('[data-testid=turn] [data-testid=turn-reply-audio][data-state=played]').waitFor({ timeout: 90_000 });
+      await page.getByLabel('Hands-free (voice activity detection)').uncheck();
+      // The microphone heard only silence after the file: still one turn.
+      assert.equal(await turn.count(), 1);
+    });
+  });
+
+  test('a transcription highlights each word while the audio plays, and downloads as SRT', { timeout: LONG }, async (t) => {
+    await withPage(browser, 'transcribe', async (page) => {
+      await open(page, `${server.url}/transcribe`);
+      await page.getByLabel('Audio file').setInputFiles(SPOKEN_WAV);
+      await page.getByTestId('transcribe-go').click();
+      const words = page.locator('[data-testid=transcript-text] .word');
+      await words.first().waitFor({ timeout: 90_000 });
+      const heard = (await words.allTextContents()).join(' ');
+      t.diagnostic(`transcribed '${heard}': WER ${wer(SPOKEN_TEXT, heard).toFixed(2)}`);
+      assert.ok(wer(SPOKEN_TEXT, heard) <= MAX_WER, heard);
+      await page.locator('.transcribe audio').evaluate((el: HTMLAudioElement) => el.play());
+      await page.locator('.word[aria-current=true]').waitFor({ timeout: 15_000 });
+      const [srt] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download SRT' }).click()]);
+      assert.equal(srt.suggestedFilename(), 'librivox-0880.srt');
+      assert.match(fs.readFileSync((await srt.path())!, 'utf8'), /^1\r?\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\r?\n\S/);
     });
   });
 
@@ -263,27 +300,53 @@ describe('the playground in Chromium', { skip }, () => {
     });
   });
 
-  test('every page passes an axe-core scan with no serious or critical violation, and reflows to 320 px (400 % zoom) without sideways scrolling', {
+  test('every page passes an axe-core scan with no serious or critical violation, is keyboard operable, asks nothing of other origins, and reflows to 320 px (400 % zoom) without sideways scrolling', {
     timeout: LONG,
   }, async () => {
     for (const pagePath of ['/talk', '/speak', '/transcribe', '/batches', '/usage', '/models']) {
       await withPage(browser, `axe${pagePath}`, async (page) => {
+        // Offline by construction: nothing but this origin (and blob:/data: URLs the page makes).
+        const elsewhere: string[] = [];
+        page.on('request', (r) => {
+          if (!r.url().startsWith(server.url) && !/^(blob|data):/.test(r.url())) elsewhere.push(r.url());
+        });
         await open(page, `${server.url}${pagePath}`);
+        // Keyboard: the first Tab reaches the skip link, the next ones the navigation.
+        await page.keyboard.press('Tab');
+        assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+        await page.keyboard.press('Tab');
+        assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), '/talk');
         if (pagePath === '/talk') {
+          // A turn on the page for the scan, recorded by keyboard: Enter starts, Enter stops.
           await page.getByLabel('Longest reply (tokens)').fill(REPLY_TOKENS);
-          await page.getByTestId('talk-text').fill('Hi.');
-          await page.getByTestId('talk-send').click();
-          await page.getByTestId('turn').waitFor({ timeout: 120_000 });
+          const record = page.getByTestId('talk-record');
+          await record.focus();
+          await page.keyboard.press('Enter');
+          await page.waitForFunction(() => Number(document.querySelector('[data-testid=talk-record]')?.getAttribute('data-recorded-ms')) >= 1500, null, {
+            timeout: 60_000,
+          });
+          await page.keyboard.press('Enter');
+          assert.equal(await record.getAttribute('aria-pressed'), 'false');
+          await page.getByTestId('turn').waitFor({ timeout: 150_000 });
+          await page.locator('[data-testid=turn-reply-audio][data-state=played]').waitFor({ timeout: 90_000 });
+          // Press and hold: recording runs while the button is down and stops on release.
+          await record.hover();
+          await page.mouse.down();
+          await page.waitForFunction(() => Number(document.querySelector('[data-testid=talk-record]')?.getAttribute('data-recorded-ms')) >= 1000, null, {
+            timeout: 60_000,
+          });
+          assert.equal(await record.getAttribute('aria-pressed'), 'true');
+          await page.mouse.up();
+          await page.waitForFunction(() => document.querySelector('[data-testid=talk-record]')?.getAttribute('aria-pressed') === 'false');
+          await page.locator('[data-testid=turn-pending], [data-testid=turn] >> nth=1').first().waitFor({ timeout: 30_000 });
         }
         if (pagePath === '/usage') await page.getByTestId('usage-chart').first().waitFor({ timeout: 60_000 });
         if (pagePath === '/models') await page.getByTestId('capabilities').waitFor({ timeout: 30_000 });
         assert.deepEqual(await axeViolations(page), [], `axe on ${pagePath}`);
+        assert.deepEqual(elsewhere, [], `${pagePath} requested other origins`);
         await page.setViewportSize({ width: 320, height: 640 });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 1, `${pagePath} scrolls sideways by ${overflow} px at 320 px wide`);
-        // Keyboard: Tab reaches the navigation and the page's first control.
-        await page.keyboard.press('Tab');
-        assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
       });
     }
   });

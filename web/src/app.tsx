@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { auth, forgetKey, probeAuth, storedKey, storeKey } from './api/client';
-import { BatchesPage } from './pages/batches';
-import { ModelsPage } from './pages/models';
-import { SpeakPage } from './pages/speak';
-import { TalkPage } from './pages/talk';
-import { TranscribePage } from './pages/transcribe';
-import { UsagePage } from './pages/usage';
-import { signal, useSignal } from './ui/store';
+import { auth, forgetKey, probeAuth, storedKey, storeKey } from './api/client.js';
+import { BatchesPage } from './pages/batches.js';
+import { ModelsPage } from './pages/models.js';
+import { SpeakPage } from './pages/speak.js';
+import { TalkPage } from './pages/talk.js';
+import { TranscribePage } from './pages/transcribe.js';
+import { UsagePage } from './pages/usage.js';
+import { signal, useSignal } from './ui/store.js';
 
 /** The page's own paths; the server answers them with this page (see src/http/routes/web.ts). */
 const PAGES = [

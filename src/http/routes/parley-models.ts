@@ -29,9 +29,9 @@ function wireProgress(p: PullProgress, status: 'downloading' | 'completed') {
  * - `DELETE /v1/parley/models/{name}/pull`: stops it (what was downloaded is kept).
  * All three are admin routes (see admin.ts).
  */
-export function parleyModelRoutes(app: FastifyInstance, services: Services): void {
+export function parleyModelRoutes(app: FastifyInstance, services: Pick<Services, 'config'>, options: { cache?: ModelCache } = {}): void {
   const config = services.config;
-  const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
+  const cache = options.cache ?? new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
   const pulls = new ModelPulls(cache);
   app.addHook('onClose', () => pulls.close());
 

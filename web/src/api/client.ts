@@ -3,7 +3,7 @@
  * nothing but the public API, so everything it does works for any browser client too.
  */
 import OpenAI from 'openai';
-import { signal } from '../ui/store';
+import { signal } from '../ui/store.js';
 
 const KEY_STORAGE = 'parley.apiKey';
 /** Sent when the server needs no key: the SDK insists on one, the server ignores it. */

@@ -49,10 +49,10 @@ export function parleyCostOf(wire: unknown): number | null {
   return null;
 }
 
-/** $0.0123, with enough digits for the tiny amounts one turn costs. */
+/** $1.23, $0.45, $0.0012: cents for sums, two significant digits for the tiny amounts one turn costs. */
 export function formatUsd(usd: number): string {
   if (usd === 0) return '$0';
-  if (usd >= 1) return `$${usd.toFixed(2)}`;
-  const digits = Math.min(8, Math.max(2, 1 - Math.floor(Math.log10(usd)) + 1));
-  return `$${usd.toFixed(digits)}`;
+  if (usd >= 0.1) return `$${usd.toFixed(2)}`;
+  const digits = Math.min(10, 1 - Math.floor(Math.log10(usd)));
+  return `$${usd.toFixed(digits).replace(/0+$/, '').replace(/\.$/, '')}`;
 }

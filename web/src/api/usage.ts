@@ -10,7 +10,7 @@
  * - Parley's own cost: shown wherever the server reports it (see `parleyCostOf`).
  */
 import type OpenAI from 'openai';
-import { parleyCostOf } from './prices';
+import { parleyCostOf } from './prices.js';
 
 /** A time range and how it is cut. */
 export interface UsageRange {

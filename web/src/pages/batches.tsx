@@ -5,47 +5,16 @@
  */
 import type OpenAI from 'openai';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, download, errorMessage } from '../api/client';
-import { CHAT_MODEL } from '../api/names';
-import { toBase64 } from '../audio/wav';
-import { ErrorNote, formatDuration, ProgressBar, Select } from '../ui/fields';
+import { type Draft, etaSec, inspectJsonl } from '../api/batch-lines.js';
+import { api, download, errorMessage } from '../api/client.js';
+import { CHAT_MODEL } from '../api/names.js';
+import { toBase64 } from '../audio/wav.js';
+import { ErrorNote, formatDuration, ProgressBar, Select } from '../ui/fields.js';
 
 type Batch = OpenAI.Batches.Batch;
-type Endpoint = '/v1/chat/completions' | '/v1/audio/transcriptions' | '/v1/audio/speech' | '/v1/audio/translations';
-
-const ENDPOINTS: readonly Endpoint[] = ['/v1/chat/completions', '/v1/audio/transcriptions', '/v1/audio/speech', '/v1/audio/translations'];
 const WINDOWS = ['24h', '2h', '30m', '3d'] as const;
 const ACTIVE = new Set(['validating', 'in_progress', 'finalizing', 'cancelling']);
 const AUDIO_NAME = /\.(wav|mp3|flac|m4a|mp4|ogg|oga|webm)$/i;
-
-interface Draft {
-  name: string;
-  text: string;
-  lines: number;
-  endpoint: Endpoint | null;
-  problem: string | null;
-}
-
-/** Reads a JSONL file: counts its requests and finds the one endpoint they all use. */
-export function inspectJsonl(name: string, text: string): Draft {
-  const lines = text.split('\n').filter((l) => l.trim().length > 0);
-  const urls = new Set<string>();
-  for (const [i, line] of lines.entries()) {
-    try {
-      const url = (JSON.parse(line) as { url?: unknown }).url;
-      if (typeof url === 'string') urls.add(url);
-    } catch {
-      // The server reports bad lines in the error file (with their line numbers); the batch still runs.
-      if (i === 0 && lines.length === 1) return { name, text, lines: 0, endpoint: null, problem: 'The file is not JSONL: line 1 is not JSON.' };
-    }
-  }
-  if (lines.length === 0) return { name, text, lines: 0, endpoint: null, problem: 'The file is empty.' };
-  if (urls.size > 1)
-    return { name, text, lines: lines.length, endpoint: null, problem: `The lines use several endpoints (${[...urls].join(', ')}); a batch has one.` };
-  const url = [...urls][0];
-  const endpoint = ENDPOINTS.find((e) => e === url) ?? null;
-  return { name, text, lines: lines.length, endpoint, problem: endpoint ? null : `Unknown endpoint '${url ?? '(none)'}'.` };
-}
 
 /** One request line per audio file: transcription, or a chat turn that answers the clip. */
 async function linesFromAudio(files: readonly File[], endpoint: '/v1/audio/transcriptions' | '/v1/chat/completions'): Promise<string> {
@@ -74,16 +43,6 @@ async function linesFromAudio(files: readonly File[], endpoint: '/v1/audio/trans
 function doneOf(b: Batch): { done: number; total: number } {
   const c = b.request_counts;
   return { done: (c?.completed ?? 0) + (c?.failed ?? 0), total: c?.total ?? 0 };
-}
-
-/** Seconds left at the rate seen since the batch started, or null before there is a rate. */
-export function etaSec(b: Pick<Batch, 'in_progress_at' | 'request_counts'>, nowSec: number): number | null {
-  const c = b.request_counts;
-  const done = (c?.completed ?? 0) + (c?.failed ?? 0);
-  const total = c?.total ?? 0;
-  if (!b.in_progress_at || done === 0 || total === 0) return null;
-  const rate = done / Math.max(1, nowSec - b.in_progress_at);
-  return (total - done) / rate;
 }
 
 function BatchRow({ batch, onChange }: { batch: Batch; onChange: () => void }) {

@@ -1,8 +1,8 @@
 /** Models: what serves each capability, what is missing, and pulls with progress. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorMessage } from '../api/client';
-import { cancelPull, listModels, type ModelsWire, type PullEventWire, pullModel } from '../api/models';
-import { ErrorNote, formatBytes, ProgressBar } from '../ui/fields';
+import { api, errorMessage } from '../api/client.js';
+import { cancelPull, listModels, type ModelsWire, type PullEventWire, pullModel } from '../api/models.js';
+import { ErrorNote, formatBytes, ProgressBar } from '../ui/fields.js';
 
 const CAPABILITY_NAMES: Record<string, string> = {
   chat: 'Chat (language model)',

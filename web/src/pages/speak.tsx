@@ -5,11 +5,11 @@
  * download.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, download, errorMessage } from '../api/client';
-import { SPEECH_FORMATS, SPEECH_MODELS, VOICES } from '../api/names';
-import { outputContext, PcmPlayer } from '../audio/player';
-import { AUDIO_MIME, concatBytes, encodeWav, pcm16ToFloat, wavHeader } from '../audio/wav';
-import { ErrorNote, formatBytes, Select } from '../ui/fields';
+import { api, download, errorMessage } from '../api/client.js';
+import { SPEECH_FORMATS, SPEECH_MODELS, VOICES } from '../api/names.js';
+import { outputContext, PcmPlayer } from '../audio/player.js';
+import { AUDIO_MIME, concatBytes, encodeWav, pcm16ToFloat, wavHeader } from '../audio/wav.js';
+import { ErrorNote, formatBytes, Select } from '../ui/fields.js';
 
 type Format = (typeof SPEECH_FORMATS)[number];
 

@@ -6,15 +6,15 @@
  */
 import type OpenAI from 'openai';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorMessage } from '../api/client';
-import { CHAT_AUDIO_FORMATS, CHAT_MODEL, VOICES } from '../api/names';
-import { type ChatUsageWire, formatUsd, openaiCostOfUsage, parleyCostOf } from '../api/prices';
-import { decodeToMono16k, Microphone } from '../audio/capture';
-import { outputContext, PcmPlayer } from '../audio/player';
-import { EnergyVad } from '../audio/vad';
-import { AUDIO_MIME, concatBytes, encodeWav, fromBase64, toBase64 } from '../audio/wav';
-import { AnalysisView, type AnalysisWire } from '../ui/analysis';
-import { Select } from '../ui/fields';
+import { api, errorMessage } from '../api/client.js';
+import { CHAT_AUDIO_FORMATS, CHAT_MODEL, VOICES } from '../api/names.js';
+import { type ChatUsageWire, formatUsd, openaiCostOfUsage, parleyCostOf } from '../api/prices.js';
+import { decodeToMono16k, Microphone } from '../audio/capture.js';
+import { outputContext, PcmPlayer } from '../audio/player.js';
+import { EnergyVad } from '../audio/vad.js';
+import { AUDIO_MIME, concatBytes, encodeWav, fromBase64, toBase64 } from '../audio/wav.js';
+import { AnalysisView, type AnalysisWire } from '../ui/analysis.js';
+import { Select } from '../ui/fields.js';
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 

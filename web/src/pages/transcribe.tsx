@@ -4,32 +4,18 @@
  * from the same endpoint for download.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, download, errorMessage } from '../api/client';
-import { TRANSCRIPTION_MODELS } from '../api/names';
-import { Microphone } from '../audio/capture';
-import { encodeWav } from '../audio/wav';
-import { ErrorNote, Select } from '../ui/fields';
+import { api, download, errorMessage } from '../api/client.js';
+import { TRANSCRIPTION_MODELS } from '../api/names.js';
+import { Microphone } from '../audio/capture.js';
+import { encodeWav } from '../audio/wav.js';
+import { type Word, wordAt } from '../audio/words.js';
+import { ErrorNote, Select } from '../ui/fields.js';
 
-interface Word {
-  word: string;
-  start: number;
-  end: number;
-}
 interface Result {
   text: string;
   language?: string;
   duration?: number;
   words: Word[];
-}
-
-/** The word at `t` seconds (or the last one started before it), -1 before the first. */
-export function wordAt(words: readonly Word[], t: number): number {
-  let found = -1;
-  for (let i = 0; i < words.length; i++) {
-    if (words[i]!.start <= t) found = i;
-    else break;
-  }
-  return found;
 }
 
 export function TranscribePage() {

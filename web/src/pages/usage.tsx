@@ -1,10 +1,10 @@
 /** Usage: the key's traffic over time and what it would have cost at OpenAI (data: ../api/usage.ts). */
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorMessage } from '../api/client';
-import { formatUsd } from '../api/prices';
-import { type KeyUsage, loadPerKeyUsage, loadUsageSeries, RANGES, totalOf, type UsageBucket, type UsageRange } from '../api/usage';
-import { Chart } from '../ui/chart';
-import { ErrorNote, Select } from '../ui/fields';
+import { api, errorMessage } from '../api/client.js';
+import { formatUsd } from '../api/prices.js';
+import { type KeyUsage, loadPerKeyUsage, loadUsageSeries, RANGES, totalOf, type UsageBucket, type UsageRange } from '../api/usage.js';
+import { Chart } from '../ui/chart.js';
+import { ErrorNote, Select } from '../ui/fields.js';
 
 const count = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(0)}k` : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : `${Math.round(v * 10) / 10}`);
 const minutes = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} min`;

@@ -14,7 +14,7 @@ export interface Series {
 
 const W = 640;
 const H = 220;
-const PAD = { left: 56, right: 12, top: 12, bottom: 28 };
+const PAD = { left: 64, right: 12, top: 14, bottom: 30 };
 
 /** A round upper bound for the axis: 1, 2 or 5 × 10^n. */
 export function niceMax(v: number): number {
@@ -35,7 +35,7 @@ export function Chart(props: { id: string; title: string; labels: readonly strin
   const lines = series.filter((s) => s.line);
   const barW = (slot * 0.8) / Math.max(1, bars.length);
   const y = (v: number) => PAD.top + plotH - (v / max) * plotH;
-  const every = Math.max(1, Math.ceil(n / 8));
+  const every = Math.max(1, Math.ceil(n / 7));
   const total = (s: Series) => s.values.reduce((a, b) => a + b, 0);
 
   return (
