@@ -199,8 +199,9 @@ export function TalkPage() {
         : { role: 'user', content: input.text };
     const messages = [...history.current, userMessage];
 
-    // What was heard, and how: the same clip through the analysis endpoint, beside the chat call.
-    const heard =
+    // What was heard, and how: the same clip through the analysis endpoint. Asked once the reply
+    // has streamed (while it plays), so that it does not compete with the reply for the CPU.
+    const hear = (): Promise<void> =>
       input.kind === 'spoken'
         ? api()
             .post<AnalysisWire>('/audio/analysis', { body: { audio: b64, format: 'wav' } })
@@ -275,11 +276,11 @@ export function TalkPage() {
       }
       // The next turn refers to this reply by its id, as OpenAI's multi-turn audio does.
       history.current = [...messages, audioId ? { role: 'assistant', audio: { id: audioId } } : { role: 'assistant', content: '' }];
-      await heard;
+      await hear();
       update(id, { status: 'done' });
     } catch (error) {
       player.current?.stop();
-      await heard;
+      await hear();
       update(id, { status: 'failed', error: errorMessage(error), play: 'waiting' });
     } finally {
       // Hands-free listens again once the reply has been heard, so it does not hear itself.
