@@ -10,7 +10,7 @@ async function app(origins: string[], keys: string[] = ['sk-k']) {
   const a = Fastify({ logger: false });
   installErrorHandling(a, 1024);
   await installCors(a, origins);
-  installAuth(a, keys);
+  installAuth(a, { keys, internalToken: 'test-internal-token' });
   a.post('/v1/chat/completions', async (_req, reply) => reply.header('x-request-id', 'req_1').send({ ok: true }));
   await a.ready();
   return a;

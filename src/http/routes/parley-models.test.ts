@@ -60,7 +60,7 @@ describe('the model admin endpoints (/v1/parley/models)', () => {
     });
     app = Fastify({ logger: false });
     installErrorHandling(app, config.bodyLimitBytes);
-    installAuth(app, config.apiKeys);
+    installAuth(app, { keys: config.apiKeys, internalToken: 'test-internal-token' });
     parleyModelRoutes(app, { config }, { cache });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });

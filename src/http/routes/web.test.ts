@@ -23,7 +23,7 @@ describe('the playground served at /', () => {
     fs.writeFileSync(path.join(dir, 'notes.md'), 'not part of the page');
     app = Fastify({ logger: false });
     installErrorHandling(app, 1024 * 1024);
-    installAuth(app, ['sk-secret']);
+    installAuth(app, { keys: ['sk-secret'], internalToken: 'test-internal-token' });
     app.get('/v1/models', async () => ({ object: 'list', data: [] }));
     webRoutes(app, { root: dir });
     await app.ready();
