@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { ApiError } from '../errors.js';
 import { ModelCache, type ModelCacheOptions, type ModelStatus } from '../store/model-cache/cache.js';
 import { type CatalogueEntry, entrySize } from '../store/model-cache/catalogue.js';
+import { pullOnServer } from './models-remote.js';
 
 /** What the models commands need from the config. */
 export interface ModelsCommandOptions {
@@ -75,9 +76,15 @@ export function modelsCommand(getOptions: () => Promise<ModelsCommandOptions>, i
     .command('pull')
     .argument('<name>', 'a model name from `parley models list`')
     .description('Download a model into the cache (resumes an interrupted download, verifies sha256)')
-    .addHelpText('after', '\nPrints the installed path on stdout. Ctrl-C stops; pulling again resumes where it stopped.')
-    .action(async (name: string) =>
+    .option('--url <url>', 'pull on a running server instead (its model admin endpoint), e.g. http://127.0.0.1:8000')
+    .option('--key <key>', 'admin API key for --url (default: PARLEY_API_KEY)')
+    .addHelpText(
+      'after',
+      '\nPrints the installed path on stdout (nothing with --url: the model is on the server). Ctrl-C stops; pulling again resumes where it stopped.',
+    )
+    .action(async (name: string, flags: { url?: string; key?: string }) =>
       run(stderr, async () => {
+        if (flags.url !== undefined) return pullRemote(name, flags.url, flags.key ?? process.env.PARLEY_API_KEY, stderr);
         const cache = await openCache();
         const entry = cache.entries().find((e) => e.name === name);
         const size = entry ? entrySize(entry) : null;
@@ -129,6 +136,26 @@ export function modelsCommand(getOptions: () => Promise<ModelsCommandOptions>, i
     );
 
   return models;
+}
+
+/** `models pull NAME --url`: the server downloads, this shows its progress (see models-remote.ts). */
+async function pullRemote(name: string, url: string, key: string | undefined, stderr: NodeJS.WritableStream & { isTTY?: boolean }): Promise<void> {
+  stderr.write(`Pulling ${name} on ${url}\n`);
+  const reporter = stderr.isTTY ? ttyReporter(stderr) : lineReporter(stderr, name);
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await pullOnServer({ url, key, name, signal: abort.signal, onProgress: reporter.update });
+    reporter.stop();
+    const fetched =
+      result.downloaded.length > 0 ? `downloaded ${plural(result.downloaded.length, 'file')} (${formatBytes(result.transferred)})` : 'nothing to download';
+    const kept = result.skipped.length > 0 ? `, ${result.skipped.length} already present and verified` : '';
+    stderr.write(`${name} is ready on ${url}: ${fetched}${kept}.\n`);
+  } finally {
+    reporter.stop();
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /** Run an action: a failure prints its message (never a stack) and sets exit code 1. */

@@ -83,6 +83,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_SAFETY_JUDGE', path: 'safety.judge', kind: 'string', description: 'Guard LLM GGUF: cache name or path; unset = off' },
   { name: 'PARLEY_SAFETY_STRICT', path: 'safety.strict', kind: 'boolean', description: '1 = judge every prompt and reply, fail closed' },
   { name: 'PARLEY_WATERMARK', path: 'watermark.enabled', kind: 'boolean', description: 'on | off: watermark every voice (default on)' },
+  {
+    name: 'PARLEY_CORS_ORIGINS',
+    path: 'cors.origins',
+    kind: 'list',
+    description: 'Comma-separated web origins allowed to call the API from a browser (* = any)',
+  },
 ];
 
 function setPath(target: Plain, dotted: string, value: unknown): void {

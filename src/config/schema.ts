@@ -33,6 +33,9 @@ export const safetySection = z.object({
 });
 export type SafetyConfig = z.infer<typeof safetySection>;
 
+/** A CORS origin: `*`, or scheme://host[:port] as browsers send it in `Origin`. */
+const CORS_ORIGIN = /^(\*|https?:\/\/[^/\s?#]+)$/;
+
 const ttsSection = z.object({
   engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
   model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
@@ -158,6 +161,14 @@ export const configSchema = z.object({
   watermark: z
     .object({
       enabled: z.boolean().default(true).describe('Watermark every voice Parley makes (PARLEY_WATERMARK=on|off)'),
+    })
+    .prefault({}),
+  cors: z
+    .object({
+      origins: z
+        .array(z.string().regex(CORS_ORIGIN, "expected '*' or an origin such as https://app.example.com (scheme, host, optional port; no path)"))
+        .default([])
+        .describe('Other web origins whose pages may call the API (CORS); empty = none (same-origin only), * = any'),
     })
     .prefault({}),
   models: z

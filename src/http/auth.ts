@@ -71,6 +71,8 @@ export function installAuth(app: FastifyInstance, options: { keys: readonly stri
       return;
     }
     if (keys.length === 0 || OPEN_PATHS.has(request.url.split('?')[0]!)) return;
+    // Routes that hold nothing secret (the playground's files, see routes/web.ts) opt out.
+    if ((request.routeOptions.config as { public?: boolean } | undefined)?.public === true) return;
     const key = requestKey(request);
     if (key === undefined) {
       throw ApiError.invalidApiKey(

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import type { Services } from '../runtime/services.js';
 import { installAdmission } from './admission.js';
 import { installAuth } from './auth.js';
+import { installCors } from './cors.js';
 import { installErrorHandling } from './error-handler.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { azureRoutes } from './routes/azure.js';
@@ -13,9 +14,11 @@ import { chatRoutes } from './routes/chat.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
+import { parleyModelRoutes } from './routes/parley-models.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { usageRoutes } from './routes/usage.js';
+import { webRoutes } from './routes/web.js';
 
 /** A request id in OpenAI's style; sent back as `x-request-id`. */
 function newRequestId(): string {
@@ -36,6 +39,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app, config.bodyLimitBytes);
+  await installCors(app, config.cors.origins);
   installAuth(app, { keys: config.apiKeys, internalToken: services.internalToken });
   installAdmission(app, services);
   healthRoutes(app, services);
@@ -49,5 +53,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   usageRoutes(app, services);
   fileRoutes(app, services);
   batchRoutes(app, services);
+  parleyModelRoutes(app, services);
+  webRoutes(app);
   return app;
 }
