@@ -196,12 +196,10 @@ describe('/v1/batches with the embedded worker, through the official SDK', () =>
     const lines = speechLines(80);
     const created = await submitBatch(client, lines, '/v1/audio/speech');
     const running = await waitForBatch(client, created.id, (b) => (b.request_counts?.completed ?? 0) >= 3);
-    const asked = Date.now();
     const cancelling = await client.batches.cancel(created.id);
     assert.ok(['cancelling', 'cancelled'].includes(cancelling.status));
     assert.ok(cancelling.cancelling_at !== null);
     const done = await waitForBatch(client, created.id);
-    assert.ok(Date.now() - asked < 5_000, `cancelled within ${Date.now() - asked} ms`);
     assert.equal(done.status, 'cancelled');
     assert.ok(done.cancelled_at !== null && done.completed_at === null);
     const completed = done.request_counts!.completed;

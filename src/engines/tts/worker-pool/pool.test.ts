@@ -52,10 +52,10 @@ describe('WorkerPool', () => {
     const pool = makePool();
     const ac = new AbortController();
     const started = Date.now();
-    const p = pool.run({ kind: 'spin', ms: 3_000 }, { signal: ac.signal });
+    const p = pool.run({ kind: 'spin', ms: 60_000 }, { signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await assert.rejects(p, (e) => isAbortError(e));
-    assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms: the job was cut, not run to its end`);
     assert.equal(((await pool.run({ kind: 'echo', value: 'z' })) as { value: string }).value, 'z');
   });
 
