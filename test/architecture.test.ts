@@ -20,6 +20,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   engines: ['http', 'pipeline', 'runtime', 'batch', 'cli', 'store'],
   pipeline: ['http', 'runtime', 'batch', 'cli'],
   config: ['http', 'pipeline', 'engines', 'audio', 'store', 'runtime', 'batch', 'cli'],
+  safety: ['http', 'pipeline', 'runtime', 'batch', 'cli', 'store'],
   runtime: ['http', 'cli'],
   http: ['cli'],
 };

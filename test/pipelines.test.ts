@@ -14,7 +14,14 @@ function countPassages(server: TestServer, model?: string): { count(): number; r
   const engines = server.runtime.services.engines(model);
   const original = engines.speaker;
   let n = 0;
-  const spy: Speaker = { ...original, voiceNames: () => original.voiceNames(), synthesize: (r) => (n++, original.synthesize(r)) };
+  const spy: Speaker = {
+    ...original,
+    voiceNames: () => original.voiceNames(),
+    synthesize: (r) => {
+      n++;
+      return original.synthesize(r);
+    },
+  };
   engines.speaker = spy;
   return { count: () => n, restore: () => void (engines.speaker = original) };
 }

@@ -8,6 +8,7 @@ export {
   type LlmSettings,
   MODEL_CAPABILITIES,
   type PipelineSpec,
+  type SafetyConfig,
   type TtsSettings,
   type VoiceSettings,
 } from './schema.js';

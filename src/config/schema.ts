@@ -40,6 +40,10 @@ const ttsSection = z.object({
   engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
   model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
   voices: z.record(z.string(), voiceRendering).default({}).describe('Overrides of the OpenAI voice name → engine voice map'),
+  customVoices: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), voiceRendering)
+    .default({})
+    .describe('Custom voices an operator registers (ids clients send as voice: {id}); none by default: a custom voice object is refused'),
   fallbackEngine: z.enum(['espeak-ng', 'none']).default('espeak-ng').describe('Engine for languages the main engine lacks'),
 });
 

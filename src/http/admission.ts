@@ -10,7 +10,9 @@ export function workClass(request: FastifyRequest): 'chat' | 'speech' | 'transcr
   const path = request.url.split('?')[0]!;
   if (path.endsWith('/chat/completions')) return 'chat';
   if (path.endsWith('/audio/speech')) return 'speech';
-  if (path.endsWith('/audio/transcriptions') || path.endsWith('/audio/translations') || path.endsWith('/audio/analysis')) return 'transcription';
+  if (path.endsWith('/audio/transcriptions') || path.endsWith('/audio/translations') || path.endsWith('/audio/analysis') || path === '/v1/moderations') {
+    return 'transcription';
+  }
   return undefined;
 }
 

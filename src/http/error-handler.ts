@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ContentFilterError } from '../safety/azure.js';
 import { ApiError } from './errors.js';
 
 /** Maps anything thrown by a route, by Fastify or by a plugin to an ApiError. Nothing matches on message text. */
@@ -68,7 +69,9 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       reply.raw.destroy();
       return;
     }
-    void reply.status(apiError.status).headers(apiError.headers).header('content-type', 'application/json; charset=utf-8').send(apiError.toWire());
+    // Azure routes answer a blocked prompt in Azure's own form (innererror, content_filter_result).
+    const body = apiError instanceof ContentFilterError && request.url.startsWith('/openai/') ? apiError.toAzureWire() : apiError.toWire();
+    void reply.status(apiError.status).headers(apiError.headers).header('content-type', 'application/json; charset=utf-8').send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const apiError = ApiError.notFound(`Invalid URL (${request.method} ${request.url.split('?')[0]})`, 'unknown_url');

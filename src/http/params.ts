@@ -58,3 +58,27 @@ export function readMetadata(value: unknown): Record<string, string> | undefined
   }
   return out;
 }
+
+/**
+ * A voice field (`voice` of speech, `audio.voice` of chat): a preset name, or — only for voices an
+ * operator registered in config (`tts.customVoices`) — a custom voice object `{id}`. Voice
+ * guardrail: no other custom voice is accepted, and no route takes reference audio to clone a voice.
+ */
+export function readVoice(value: unknown, param: string, customVoices: Readonly<Record<string, unknown>>): string {
+  if (value === undefined || value === null) throw ApiError.missingParameter(param);
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const id = (value as { id?: unknown }).id;
+    if (typeof id !== 'string' || id.length === 0) throw ApiError.missingParameter(`${param}.id`);
+    if (!Object.hasOwn(customVoices, id)) {
+      throw ApiError.invalidRequest(
+        param,
+        `Custom voice '${id}' is not available: this server speaks only its preset voices and the custom voices its operator registered.`,
+        'invalid_value',
+      );
+    }
+    return id;
+  }
+  if (typeof value !== 'string')
+    throw ApiError.invalidRequest(param, `Invalid type for '${param}': expected a string or an object with an id.`, 'invalid_type');
+  return value;
+}

@@ -14,6 +14,7 @@ import { chatRoutes } from './routes/chat.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
+import { moderationRoutes } from './routes/moderations.js';
 import { parleyModelRoutes } from './routes/parley-models.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
@@ -51,6 +52,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   chatRoutes(app, services);
   azureRoutes(app, services);
   usageRoutes(app, services);
+  moderationRoutes(app, services);
   fileRoutes(app, services);
   batchRoutes(app, services);
   parleyModelRoutes(app, services);

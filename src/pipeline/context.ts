@@ -8,6 +8,7 @@ import type { LlmEngine } from '../engines/llm/types.js';
 import type { VadEngine } from '../engines/vad/types.js';
 import type { VoiceAnalyzer } from '../engines/voice/types.js';
 import type { Limiter } from '../lib/limiter.js';
+import type { SafetyChecker } from '../safety/checker.js';
 import type { Speaker } from './speak.js';
 import type { Understander } from './understand.js';
 
@@ -29,6 +30,8 @@ export interface Engines {
   analyzer(): Promise<VoiceAnalyzer>;
   /** The language model, loaded on first use (rejects with `engine_unavailable`). */
   llm(): Promise<LlmEngine>;
+  /** The content filters of this pipeline (prompt side, reply passages before they are spoken, moderations). */
+  readonly safety: SafetyChecker;
   /** Understands input audio (transcript + voice analysis), once per distinct clip. */
   readonly understander: Understander;
   /** The process's one bound on engine work (for work that is not an engine call, e.g. decoding uploads). */

@@ -122,6 +122,18 @@ export class SpeechStream {
     this.launch();
   }
 
+  /**
+   * Adds text already cut into speakable pieces by the caller (the reply gate releases checked
+   * sentences): each piece is spoken as it is, without waiting for the text after it.
+   */
+  pushPieces(pieces: readonly string[]): void {
+    if (this.ended) throw new Error('push after end');
+    if (pieces.length === 0) return;
+    this.text += ` ${pieces.join(' ')}`;
+    this.queue.push(...pieces);
+    this.launch();
+  }
+
   /** No more text: the rest is spoken. */
   end(): void {
     if (this.ended) return;

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { AsrSettings, Config, LlmSettings, PipelineSpec, TtsSettings, VoiceSettings } from '../config/index.js';
+import type { AsrSettings, Config, LlmSettings, PipelineSpec, SafetyConfig, TtsSettings, VoiceSettings } from '../config/index.js';
 import { createConfiguredAsrEngine } from '../engines/asr/registry.js';
 import type { AsrEngine } from '../engines/asr/types.js';
 import { createLlmEngine } from '../engines/llm/registry.js';
@@ -14,6 +14,8 @@ import type { Engines } from '../pipeline/context.js';
 import { DEFAULT_PIPELINE } from '../pipeline/models.js';
 import type { Speaker } from '../pipeline/speak.js';
 import { Understander } from '../pipeline/understand.js';
+import { createSafetyChecker, type SafetyChecker } from '../safety/checker.js';
+import type { SafetyEvent } from '../safety/types.js';
 import type { ModelCache } from '../store/model-cache/cache.js';
 import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
 
@@ -23,6 +25,7 @@ export interface PipelineSettings {
   voice: VoiceSettings;
   llm: LlmSettings;
   tts: TtsSettings;
+  safety: SafetyConfig;
 }
 
 /** A pipeline's sections merged over the top-level settings. */
@@ -31,7 +34,12 @@ export function pipelineSettings(config: Config, spec?: PipelineSpec): PipelineS
     asr: { ...config.asr, ...spec?.asr },
     voice: { ...config.voice, ...spec?.voice },
     llm: { ...config.llm, ...spec?.llm },
-    tts: { ...config.tts, ...spec?.tts, voices: { ...config.tts.voices, ...spec?.tts?.voices, ...spec?.voiceMap } },
+    tts: {
+      ...config.tts,
+      ...spec?.tts,
+      voices: { ...config.tts.voices, ...spec?.tts?.voices, ...spec?.voiceMap, ...config.tts.customVoices, ...spec?.tts?.customVoices },
+    },
+    safety: { ...config.safety, ...spec?.safety, thresholds: { ...config.safety.thresholds, ...spec?.safety?.thresholds } },
   };
 }
 
@@ -65,6 +73,9 @@ export interface MutableEngines extends Engines {
 export class EngineHost {
   private readonly shared = new Map<string, Lazy<unknown>>();
   private readonly speakers = new Map<string, EngineSpeaker>();
+  private readonly checkers = new Map<string, SafetyChecker>();
+  /** Receives every safety decision (metrics). */
+  onSafetyEvent: ((event: SafetyEvent) => void) | undefined;
 
   constructor(
     private readonly config: Config,
@@ -79,8 +90,10 @@ export class EngineHost {
     const vad = this.lazy('vad:silero', () => this.createVad());
     const analyzer = this.lazy(`voice:${settings.voice.engine}`, () => this.createAnalyzer(settings.voice));
     const llm = this.lazy(`llm:${JSON.stringify(settings.llm)}`, () => this.createLlm(settings.llm));
+    const safety = this.safety(settings.safety);
     const engines = {
       id,
+      safety,
       speaker: speaker as Speaker,
       voiceTable: () => speaker.voiceTable(),
       asr: () => asr.get(),
@@ -96,9 +109,43 @@ export class EngineHost {
 
   /** Frees every engine. */
   async dispose(): Promise<void> {
-    await Promise.allSettled([...[...this.speakers.values()].map((s) => s.dispose()), ...[...this.shared.values()].map((l) => l.dispose())]);
+    await Promise.allSettled([
+      ...[...this.speakers.values()].map((s) => s.dispose()),
+      ...[...this.shared.values()].map((l) => l.dispose()),
+      ...[...this.checkers.values()].map((c) => c.dispose()),
+    ]);
     this.speakers.clear();
+    this.checkers.clear();
     this.shared.clear();
+  }
+
+  /**
+   * The content filters of a pipeline, shared by equal settings. With a model layer (classifier,
+   * judge) each check is one `safety` job of the limiter; the word lists alone cost microseconds
+   * and never queue.
+   */
+  private safety(settings: SafetyConfig): SafetyChecker {
+    const key = JSON.stringify(settings);
+    const existing = this.checkers.get(key);
+    if (existing) return existing;
+    const checker = createSafetyChecker({
+      settings,
+      modelsDir: this.config.modelsDir,
+      resolveModel: (name) => this.cache.resolve(name, 'safety'),
+      threads: 1,
+      onEvent: (event) => this.onSafetyEvent?.(event),
+    });
+    const limiter = this.limiter;
+    const limited: SafetyChecker = checker.usesModels()
+      ? {
+          ...checker,
+          checkPrompt: (texts, signal, o) => limiter.run('safety', () => checker.checkPrompt(texts, signal, o), { signal }),
+          checkReply: (text, signal, o) => limiter.run('safety', () => checker.checkReply(text, signal, o), { signal }),
+          moderate: (inputs, signal) => limiter.run('safety', () => checker.moderate(inputs, signal), { signal }),
+        }
+      : checker;
+    this.checkers.set(key, limited);
+    return limited;
   }
 
   private async speaker(settings: TtsSettings): Promise<EngineSpeaker> {

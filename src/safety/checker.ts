@@ -94,6 +94,15 @@ export interface SafetyChecker {
   checkPrompt(texts: readonly string[], signal?: AbortSignal, options?: CheckOptions): Promise<SafetyDecision>;
   /** Checks one reply passage (before it is spoken) or the text reply. */
   checkReply(text: string, signal?: AbortSignal, options?: CheckOptions): Promise<SafetyDecision>;
+  /**
+   * One decision over texts of one side that were checked one by one (a reply's passages), e.g. for
+   * the reply's Azure annotation: the worst finding per category, as if checked together.
+   */
+  combine(side: SafetySide, checked: ReadonlyArray<{ text: string; decision: SafetyDecision }>): SafetyDecision | undefined;
+  /** True when the policy can stop a text (a block level is set, or profanity is masked): a reply must then be held until checked. */
+  canIntervene(): boolean;
+  /** True when a model layer (classifier or judge) is configured: checks then cost real CPU time. */
+  usesModels(): boolean;
   /** Moderates each input with every available layer, judge included. */
   moderate(inputs: readonly string[], signal?: AbortSignal): Promise<ModerationOutcome[]>;
   /** The layers and their state. */
@@ -303,6 +312,17 @@ export function createSafetyChecker(options: SafetyCheckerOptions): SafetyChecke
   return {
     checkPrompt: (texts, signal, o) => check('prompt', texts, signal, o),
     checkReply: (text, signal, o) => check('reply', [text], signal, o),
+    combine: (side, checked) =>
+      checked.length === 0
+        ? undefined
+        : decide(
+            side,
+            checked.map((c) => c.text),
+            checked.map((c) => c.decision.assessment),
+            settings,
+          ),
+    canIntervene: () => settings.block !== 'off' || settings.profanity === 'filter',
+    usesModels: () => classifier !== undefined || judge !== undefined,
     async moderate(inputs, signal) {
       const outcomes = await Promise.all(inputs.map(async (text) => moderationOutcome(await assess(text, signal, true))));
       for (const o of outcomes) emit(moderationEvents(o));

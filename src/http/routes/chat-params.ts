@@ -4,7 +4,7 @@ import { MAX_CHAT_AUDIO_BYTES } from '../../pipeline/chat/turn.js';
 import { CHAT_AUDIO_FORMATS, CHAT_INPUT_AUDIO_FORMATS, type ChatInputMessage, type ChatInputPart, type ChatTurnParams } from '../../pipeline/chat/types.js';
 import type { ModelRegistry } from '../../pipeline/models.js';
 import { ApiError, listQuoted } from '../errors.js';
-import { readMetadata } from '../params.js';
+import { readMetadata, readVoice } from '../params.js';
 import { asObject, type Body, readBoolean, readEnum, readNumber, readString } from '../validate.js';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
@@ -216,7 +216,13 @@ function parseStop(value: unknown): string[] | undefined {
  * path. Maps it to the pipeline's typed params; what needs the engines (voices, audio ids,
  * decoding) is checked by the pipeline.
  */
-export function parseChatBody(raw: unknown, models: ModelRegistry, fixedModel?: string): ChatCompletionParams {
+export function parseChatBody(
+  raw: unknown,
+  models: ModelRegistry,
+  options: { model?: string; customVoices?: Readonly<Record<string, unknown>> } = {},
+): ChatCompletionParams {
+  const fixedModel = options.model;
+  const customVoices = options.customVoices ?? {};
   const body = asObject(raw);
   const model = fixedModel ?? readString(body, 'model', { required: true });
   models.resolve(model, 'chat');
@@ -234,10 +240,7 @@ export function parseChatBody(raw: unknown, models: ModelRegistry, fixedModel?: 
   if (modalities.includes('audio')) {
     if (body.audio === undefined || body.audio === null) throw ApiError.missingParameter('audio');
     const audio = asObject(body.audio, 'audio');
-    let voice: string;
-    if (typeof audio.voice === 'object' && audio.voice !== null)
-      voice = readString(asObject(audio.voice, 'audio.voice'), 'id', { required: true }, 'audio.voice');
-    else voice = readString(audio, 'voice', { required: true }, 'audio');
+    const voice = readVoice(audio.voice, 'audio.voice', customVoices);
     const format = readEnum(audio, 'format', CHAT_AUDIO_FORMATS, { required: true }, 'audio')!;
     if (stream && format !== 'pcm16') {
       throw ApiError.unsupportedValue(

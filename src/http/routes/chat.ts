@@ -4,6 +4,8 @@ import type { LlmToolCall } from '../../engines/llm/types.js';
 import { type PreparedChatTurn, prepareChatTurn } from '../../pipeline/chat/turn.js';
 import type { ChatTurnParams, ChatTurnResult, ChatUsage } from '../../pipeline/chat/types.js';
 import type { Services } from '../../runtime/services.js';
+import { azureContentFilterResults, azurePromptFilterResults } from '../../safety/azure.js';
+import type { SafetyDecision } from '../../safety/types.js';
 import { ApiError } from '../errors.js';
 import type { RouteOptions } from '../mount.js';
 import { requestScope } from '../request-scope.js';
@@ -43,10 +45,6 @@ function wireToolCalls(calls: readonly LlmToolCall[]) {
   return calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
 }
 
-/** Azure adds content-filter annotations; Parley's filters passed everything they saw. */
-const SAFE = { filtered: false, severity: 'safe' };
-const CONTENT_FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
-
 /** Where chat completions are mounted, and what the mount checks beyond the wire rules. */
 export interface ChatRouteOptions extends RouteOptions {
   /** Checks the parsed request before anything runs (Azure: audio needs a recent api-version). */
@@ -59,6 +57,8 @@ interface Envelope {
   created: number;
   model: string;
   azure: boolean;
+  /** What the content filters found in the prompt (Azure's `prompt_filter_results`). */
+  promptSafety: SafetyDecision;
 }
 
 /**
@@ -69,7 +69,7 @@ interface Envelope {
 export function chatRoutes(app: FastifyInstance, services: Services, options: ChatRouteOptions = {}): void {
   const prefix = options.prefix ?? '/v1';
   app.post(`${prefix}/chat/completions`, async (request, reply) => {
-    const params = parseChatBody(request.body, services.models, options.modelFor?.(request));
+    const params = parseChatBody(request.body, services.models, { model: options.modelFor?.(request), customVoices: services.config.tts.customVoices });
     options.checkTurn?.(request, params.turn);
     const scope = requestScope(request, reply, services);
     const { chatAudioBytes, chatAudioSec } = services.config.limits;
@@ -81,7 +81,13 @@ export function chatRoutes(app: FastifyInstance, services: Services, options: Ch
       limits: { audioBytes: chatAudioBytes, audioSec: chatAudioSec },
     };
     const turn = await prepareChatTurn(ctx, params.turn);
-    const envelope: Envelope = { id: turn.id, created: turn.created, model: reportedModel(params.turn.model), azure: options.azure === true };
+    const envelope: Envelope = {
+      id: turn.id,
+      created: turn.created,
+      model: reportedModel(params.turn.model),
+      azure: options.azure === true,
+      promptSafety: turn.promptSafety,
+    };
     if (!params.turn.stream) return reply.send(completionBody(envelope, params, await turn.run()));
     return streamCompletion(reply, envelope, params, turn, scope.signal);
   });
@@ -102,9 +108,15 @@ function completionBody(e: Envelope, params: ChatCompletionParams, result: ChatT
     object: 'chat.completion',
     created: e.created,
     model: e.model,
-    ...(e.azure ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: CONTENT_FILTER_RESULTS }] } : {}),
+    ...(e.azure ? { prompt_filter_results: azurePromptFilterResults(e.promptSafety) } : {}),
     choices: [
-      { index: 0, message, logprobs: null, finish_reason: result.finishReason, ...(e.azure ? { content_filter_results: CONTENT_FILTER_RESULTS } : {}) },
+      {
+        index: 0,
+        message,
+        logprobs: null,
+        finish_reason: result.finishReason,
+        ...(e.azure ? { content_filter_results: azureContentFilterResults(result.replySafety) } : {}),
+      },
     ],
     usage: wireUsage(result.usage),
     service_tier: 'default',
@@ -125,7 +137,7 @@ function streamCompletion(reply: FastifyReply, e: Envelope, params: ChatCompleti
     choices,
     usage,
   });
-  const push = (delta: Record<string, unknown>, finishReason: string | null = null) =>
+  const push = (delta: Record<string, unknown>, finishReason: string | null = null, annotation?: SafetyDecision) =>
     events.push(
       chunk([
         {
@@ -133,10 +145,13 @@ function streamCompletion(reply: FastifyReply, e: Envelope, params: ChatCompleti
           delta,
           logprobs: null,
           finish_reason: finishReason,
-          ...(e.azure ? { content_filter_results: finishReason ? CONTENT_FILTER_RESULTS : {} } : {}),
+          ...(e.azure ? { content_filter_results: finishReason ? azureContentFilterResults(annotation) : {} } : {}),
         },
       ]),
     );
+  // Azure's first chunk carries only the prompt's filter results.
+  if (e.azure)
+    events.push({ id: '', object: '', created: 0, model: '', prompt_filter_results: azurePromptFilterResults(e.promptSafety), choices: [], usage: null });
   push({ role: 'assistant', content: audioOut ? null : '', refusal: null });
   let sentTranscript = false;
   let sentAudio = false;
@@ -159,7 +174,7 @@ function streamCompletion(reply: FastifyReply, e: Envelope, params: ChatCompleti
       (result) => {
         if (result.toolCalls.length > 0) push({ tool_calls: wireToolCalls(result.toolCalls).map((t, index) => ({ index, ...t })) });
         else if (result.audio) push({ audio: { expires_at: result.audio.expiresAt } });
-        push({}, result.finishReason);
+        push({}, result.finishReason, result.replySafety);
         if (params.includeUsage) events.push(chunk([], wireUsage(result.usage)));
         events.push('[DONE]');
       },

@@ -4,8 +4,10 @@ import type { OutputFormat } from '../../audio/types.js';
 import { hasSpeakableText } from '../../pipeline/sentences.js';
 import { speak } from '../../pipeline/speak.js';
 import type { Services } from '../../runtime/services.js';
+import { ContentFilterError } from '../../safety/azure.js';
 import { ApiError } from '../errors.js';
 import type { RouteOptions } from '../mount.js';
+import { readVoice } from '../params.js';
 import { requestScope } from '../request-scope.js';
 import { sseData } from '../sse.js';
 import { asObject, readEnum, readNumber, readString } from '../validate.js';
@@ -34,12 +36,7 @@ export function parseSpeechBody(raw: unknown, services: Services, fixedModel?: s
   if (!hasSpeakableText(input)) {
     throw ApiError.invalidRequest('input', "Invalid 'input': there is nothing to speak in it (no letters or digits).", 'invalid_value');
   }
-  const voiceValue = body.voice;
-  // Newer clients may send a custom voice object {id}; its id must name a known voice.
-  const voice =
-    typeof voiceValue === 'object' && voiceValue !== null && !Array.isArray(voiceValue)
-      ? readString(asObject(voiceValue, 'voice'), 'id', { required: true }, 'voice')
-      : readString(body, 'voice', { required: true });
+  const voice = readVoice(body.voice, 'voice', services.config.tts.customVoices);
   const voices = services.engines(model).speaker.voiceNames();
   if (!voices.includes(voice)) throw ApiError.invalidValue('voice', voice, voices);
   const responseFormat = readEnum(body, 'response_format', SPEECH_FORMATS, { default: 'mp3' })!;
@@ -54,8 +51,12 @@ export function speechRoutes(app: FastifyInstance, services: Services, options: 
   app.post(`${options.prefix ?? '/v1'}/audio/speech`, async (request, reply) => {
     const params = parseSpeechBody(request.body, services, options.modelFor?.(request));
     const scope = requestScope(request, reply, services);
-    const speech = speak(services.engines(params.model).speaker, {
-      text: params.input,
+    const engines = services.engines(params.model);
+    // What is said goes through the reply-side filters: blocked → 400 content_filter; masked profanity is spoken masked.
+    const safety = await engines.safety.checkReply(params.input, scope.signal);
+    if (safety.action === 'block') throw new ContentFilterError(safety, 'input');
+    const speech = speak(engines.speaker, {
+      text: safety.redacted?.[0] ?? params.input,
       voice: params.voice,
       speed: params.speed,
       format: params.responseFormat,

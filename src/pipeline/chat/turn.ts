@@ -3,12 +3,16 @@ import { DEFAULT_MAX_BYTES, type DecodedAudio } from '../../audio/decode/index.j
 import { concatBytes } from '../../audio/pcm.js';
 import type { OutputFormat } from '../../audio/types.js';
 import { ApiError } from '../../errors.js';
+import { linkSignals } from '../../lib/signals.js';
+import { ContentFilterError } from '../../safety/azure.js';
+import type { SafetyDecision } from '../../safety/types.js';
 import type { AudioIdStore, Engines, RequestScope, UsageRecorder } from '../context.js';
 import { decodeForRecognition } from '../input-audio.js';
 import { SpeechStream } from '../speak.js';
 import type { Understanding } from '../understand.js';
 import { buildLlmMessages } from './prompt.js';
-import type { ChatPart, ChatTurnMessage, ChatTurnParams, ChatTurnResult, ChatTurnSink } from './types.js';
+import { ReplyGate } from './reply-gate.js';
+import type { ChatPart, ChatTurnMessage, ChatTurnParams, ChatTurnResult, ChatTurnSink, ChatUsage } from './types.js';
 import { chatUsage } from './usage.js';
 
 /** Reply audio can be referred to for one hour (OpenAI's `expires_at`). */
@@ -43,7 +47,9 @@ export interface PreparedChatTurn {
   readonly created: number;
   /** The reply audio's id, known before any audio exists (a stream announces it first). */
   readonly audioId: string | undefined;
-  /** Runs the turn: understanding, the language model, speech; streams through `sink` when given. */
+  /** What the content filters found in the prompt (text parts and transcripts of input audio). */
+  readonly promptSafety: SafetyDecision;
+  /** Runs the turn: the language model and speech; streams through `sink` when given. */
   run(sink?: ChatTurnSink): Promise<ChatTurnResult>;
 }
 
@@ -53,10 +59,11 @@ function outputFormat(format: string): OutputFormat {
 }
 
 /**
- * Checks and decodes a turn's input — every problem with the input is an ApiError here, before any
- * answer starts, so a stream can still refuse with a clean JSON error: assistant audio ids are
- * looked up (for the caller's owner only) and input audio is decoded (inside the engine limiter,
- * within the per-request bounds).
+ * Everything about a turn's input, before any answer starts — so a stream can still refuse with a
+ * clean JSON error: assistant audio ids are looked up (for the caller's owner only), input audio is
+ * decoded (inside the engine limiter, within the per-request bounds) and understood (each clip
+ * once), and the prompt — text parts and the transcripts of input audio — goes through the content
+ * filters: a blocked prompt is a 400 `content_filter`, billed for the prompt, with nothing generated.
  */
 export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams): Promise<PreparedChatTurn> {
   const { engines, scope } = ctx;
@@ -105,8 +112,55 @@ export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams):
     messages.push({ role: m.role, parts, ...(m.toolCalls ? { toolCalls: m.toolCalls } : {}), ...(m.toolCallId ? { toolCallId: m.toolCallId } : {}) });
   }
   const id = `chatcmpl-${crypto.randomBytes(15).toString('base64url')}`;
+  const understood = await understandParts(engines, messages, scope.signal);
+  const promptSafety = await engines.safety.checkPrompt(promptTexts(messages, understood), scope.signal);
+  if (promptSafety.action === 'block') {
+    const llm = await engines.llm();
+    const { messages: llmMessages, audioText } = buildLlmMessages(messages, understood, { speaks: params.audioOut !== undefined });
+    const promptTokens = await llm.countTokens(llmMessages.map((m) => m.content).join('\n'));
+    recordUsage(ctx, id, params.model, {
+      llmPromptTokens: promptTokens,
+      audioDerivedTokens: audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0,
+      cachedTokens: 0,
+      completionTokens: 0,
+      audioInSec: audioSecondsOf(messages),
+      audioOutSec: 0,
+    });
+    throw new ContentFilterError(promptSafety);
+  }
   const audioId = params.audioOut ? `audio_${crypto.randomBytes(16).toString('hex')}` : undefined;
-  return { id, created: Math.floor(Date.now() / 1000), audioId, run: (sink) => runPrepared(ctx, params, messages, { id, audioId }, sink) };
+  return {
+    id,
+    created: Math.floor(Date.now() / 1000),
+    audioId,
+    promptSafety,
+    run: (sink) => runPrepared(ctx, params, messages, understood, { id, audioId }, sink),
+  };
+}
+
+/** Understands every distinct input audio part (in parallel, each clip once). */
+async function understandParts(engines: Engines, messages: readonly ChatTurnMessage[], signal: AbortSignal): Promise<Map<string, Understanding>> {
+  const parts = new Map<string, Extract<ChatPart, { type: 'audio' }>>();
+  for (const m of messages) for (const p of m.parts) if (p.type === 'audio') parts.set(p.digest, p);
+  const understood = new Map<string, Understanding>();
+  await Promise.all(
+    [...parts.values()].map(async (part) => {
+      understood.set(part.digest, await engines.understander.understand(part.pcm, part.digest, signal));
+    }),
+  );
+  return understood;
+}
+
+/** What the prompt-side filters read: the users' text parts and what was heard in their audio. */
+function promptTexts(messages: readonly ChatTurnMessage[], understood: ReadonlyMap<string, Understanding>): string[] {
+  return messages
+    .filter((m) => m.role === 'user')
+    .flatMap((m) => m.parts.map((p) => (p.type === 'text' ? p.text : (understood.get(p.digest)?.transcript.text ?? ''))))
+    .filter((t) => /\S/.test(t));
+}
+
+function audioSecondsOf(messages: readonly ChatTurnMessage[]): number {
+  return messages.flatMap((m) => m.parts).reduce((sum, p) => (p.type === 'audio' ? sum + p.pcm.samples.length / p.pcm.sampleRate : sum), 0);
 }
 
 /** Decodes one input audio part to ≤ 16 kHz mono, as one `decode` job of the engine limiter. */
@@ -138,42 +192,35 @@ export async function runChatTurn(ctx: ChatContext, params: ChatTurnParams, sink
 }
 
 /**
- * One chat turn: every audio part is understood (in parallel, each clip once), the language model
- * answers, and — when audio is requested — its words go to the speaking path as they come, so the
- * first passage is synthesised while the model is still writing. Audio is streamed as pcm16 in
- * order (sink.onAudio) or encoded whole; the reply audio is kept under its id and the usage recorded.
+ * One chat turn after its input: the language model answers, and its words go through the reply
+ * gate (each piece checked by the content filters before anybody gets it) to the client and — when
+ * audio is requested — to the speaking path as they come, so the first passage is synthesised while
+ * the model is still writing. A blocked passage stops the reply: finish reason `content_filter`,
+ * the passage neither sent nor spoken, what was already sent stays valid. Audio is streamed as
+ * pcm16 in order (sink.onAudio) or encoded whole; the reply audio is kept under its id and the
+ * usage recorded.
  */
 async function runPrepared(
   ctx: ChatContext,
   params: ChatTurnParams,
   messages: ChatTurnMessage[],
+  understood: Map<string, Understanding>,
   ids: { id: string; audioId: string | undefined },
   sink: ChatTurnSink = {},
 ): Promise<ChatTurnResult> {
   const { engines, scope } = ctx;
-  const signal = scope.signal;
-  const audioParts = new Map<string, Extract<ChatPart, { type: 'audio' }>>();
-  for (const m of messages) for (const p of m.parts) if (p.type === 'audio') audioParts.set(p.digest, p);
-  const understood = new Map<string, Understanding>();
-  await Promise.all(
-    [...audioParts.values()].map(async (part) => {
-      understood.set(part.digest, await engines.understander.understand(part.pcm, part.digest, signal));
-    }),
-  );
-  const audioInSec = messages.flatMap((m) => m.parts).reduce((sum, p) => (p.type === 'audio' ? sum + p.pcm.samples.length / p.pcm.sampleRate : sum), 0);
-
   const audioOut = params.audioOut;
   const { messages: llmMessages, audioText } = buildLlmMessages(messages, understood, { speaks: audioOut !== undefined });
   const llm = await engines.llm();
 
-  // The speaking path runs beside generation; its bytes are collected (or streamed) in order.
+  // The speaking path runs beside generation; its bytes are collected (and streamed) in order.
   const speech = audioOut
     ? new SpeechStream(engines.speaker, {
         voice: audioOut.voice,
         speed: 1,
         format: params.stream ? 'pcm' : outputFormat(audioOut.format),
         streaming: params.stream,
-        signal,
+        signal: scope.signal,
       })
     : undefined;
   const spoken: Uint8Array[] = [];
@@ -187,7 +234,23 @@ async function runPrepared(
     : Promise.resolve();
   speaking.catch(() => undefined); // awaited below; generation may fail first
 
-  let result: Awaited<ReturnType<typeof llm.generate>>;
+  // A blocked passage stops generation: the model's signal is the request's plus the gate's.
+  const stop = linkSignals(scope.signal);
+  let generated = '';
+  let released = '';
+  const gate = new ReplyGate(engines.safety, {
+    signal: scope.signal,
+    release: ({ text, pieces }) => {
+      released += text;
+      sink.onText?.(text);
+      if (!speech) return;
+      if (pieces.length > 0) speech.pushPieces(pieces);
+      else speech.push(text);
+    },
+    onBlock: () => stop.abort(new DOMException('reply stopped by the content filter', 'AbortError')),
+  });
+
+  let result: Awaited<ReturnType<typeof llm.generate>> | undefined;
   try {
     result = await llm.generate({
       messages: llmMessages,
@@ -199,52 +262,73 @@ async function runPrepared(
       responseFormat: params.responseFormat,
       tools: params.tools,
       toolChoice: params.toolChoice,
-      signal,
+      signal: stop.signal,
       onText: (delta) => {
-        if (delta.length === 0) return;
-        sink.onText?.(delta);
-        speech?.push(delta);
+        generated += delta;
+        gate.push(delta);
       },
     });
+    if (result.toolCalls.length === 0) await gate.end();
   } catch (e) {
-    speech?.abort(e);
-    throw e;
+    if (!gate.blocked || scope.signal.aborted) {
+      speech?.abort(e);
+      stop.dispose();
+      throw e;
+    }
+  } finally {
+    stop.dispose();
   }
+  const blocked = gate.blocked !== undefined;
   // A reply that calls tools is not spoken.
-  if (result.toolCalls.length > 0) speech?.abort();
+  if (result && result.toolCalls.length > 0) speech?.abort();
   else speech?.end();
-  if (result.toolCalls.length === 0) await speaking;
-  signal.throwIfAborted();
+  if (!result || result.toolCalls.length === 0) await speaking;
+  scope.signal.throwIfAborted();
 
+  const toolCalls = result?.toolCalls ?? [];
+  const text = blocked ? released : (result?.text ?? released);
   let audio: ChatTurnResult['audio'];
-  const audioOutSec = speech && result.toolCalls.length === 0 ? speech.stats.durationSec : 0;
-  if (audioOut && ids.audioId && result.toolCalls.length === 0) {
+  const audioOutSec = speech && toolCalls.length === 0 ? speech.stats.durationSec : 0;
+  if (audioOut && ids.audioId && toolCalls.length === 0) {
     const data = concatBytes(spoken);
     // A streamed reply is kept as the pcm16 the client received.
     const stored = ctx.audioIds.put({
       id: ids.audioId,
       format: params.stream ? 'pcm16' : audioOut.format,
       data,
-      transcript: result.text,
+      transcript: text,
       ttlSec: REPLY_AUDIO_TTL_SEC,
       owner: scope.owner,
     });
-    audio = { id: stored.id, data: params.stream ? new Uint8Array(0) : data, expiresAt: stored.expiresAt, transcript: result.text, durationSec: audioOutSec };
+    audio = { id: stored.id, data: params.stream ? new Uint8Array(0) : data, expiresAt: stored.expiresAt, transcript: text, durationSec: audioOutSec };
   }
-  const audioDerivedTokens = audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0;
-  const usage = chatUsage({
-    llmPromptTokens: result.usage.promptTokens,
-    audioDerivedTokens,
-    cachedTokens: result.usage.cachedTokens,
-    completionTokens: result.usage.completionTokens,
-    audioInSec,
+  // A cut reply is billed for what the model generated (OpenAI and Azure bill prompt + completion).
+  const usage = recordUsage(ctx, ids.id, params.model, {
+    llmPromptTokens: result?.usage.promptTokens ?? (await llm.countTokens(llmMessages.map((m) => m.content).join('\n'))),
+    audioDerivedTokens: audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0,
+    cachedTokens: result?.usage.cachedTokens ?? 0,
+    completionTokens: result?.usage.completionTokens ?? (await llm.countTokens(generated)),
+    audioInSec: audioSecondsOf(messages),
     audioOutSec: audio ? audioOutSec : 0,
   });
+  return {
+    text,
+    toolCalls,
+    finishReason: blocked ? 'content_filter' : result!.finishReason,
+    audio,
+    usage,
+    replySafety: gate.decision(),
+  };
+}
+
+/** Records a turn's usage as OpenAI counts it, and returns it. */
+function recordUsage(ctx: ChatContext, requestId: string, model: string, counts: Parameters<typeof chatUsage>[0]): ChatUsage {
+  const usage = chatUsage(counts);
   ctx.usage?.record({
-    requestId: ids.id,
-    owner: scope.owner,
+    requestId,
+    owner: ctx.scope.owner,
     endpoint: '/v1/chat/completions',
-    model: params.model,
+    model,
     promptTextTokens: usage.promptTextTokens,
     promptAudioTokens: usage.promptAudioTokens,
     completionTextTokens: usage.completionTextTokens,
@@ -253,7 +337,7 @@ async function runPrepared(
     audioInSec: usage.audioInSec,
     audioOutSec: usage.audioOutSec,
   });
-  return { text: result.text, toolCalls: result.toolCalls, finishReason: result.finishReason, audio, usage };
+  return usage;
 }
 
 function formatMb(bytes: number): string {

@@ -1,5 +1,6 @@
 import type { PcmAudio } from '../../audio/types.js';
 import type { LlmResponseFormat, LlmTool, LlmToolCall } from '../../engines/llm/types.js';
+import type { SafetyDecision } from '../../safety/types.js';
 
 /** Audio output formats of chat (`pcm16` is raw s16le 24 kHz, as OpenAI's). */
 export const CHAT_AUDIO_FORMATS = ['wav', 'mp3', 'flac', 'opus', 'pcm16', 'aac'] as const;
@@ -111,10 +112,14 @@ export interface ChatReplyAudio {
 }
 
 export interface ChatTurnResult {
+  /** The reply's text as sent (up to a blocked passage, when one stopped it). */
   text: string;
   toolCalls: LlmToolCall[];
-  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** `content_filter` when the content filters stopped the reply. */
+  finishReason: 'stop' | 'length' | 'tool_calls' | 'content_filter';
   /** The spoken reply, when audio was requested and the model answered in words. */
   audio?: ChatReplyAudio;
   usage: ChatUsage;
+  /** What the content filters found in the reply (undefined when there was nothing to check, e.g. tool calls). */
+  replySafety?: SafetyDecision;
 }
