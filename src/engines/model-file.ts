@@ -47,3 +47,42 @@ export async function locateModelFile(
   }
   return { found: false, name, tried, resolverError };
 }
+
+/**
+ * Resolves a model *folder* (sherpa-onnx layouts: SenseVoice, Parakeet, Moonshine, Kokoro,
+ * Piper) the same way as {@link locateModelFile}: through `resolveModel` (the model cache), else
+ * as a path, else as a folder name in `modelsDir`. `isComplete` says whether a candidate folder
+ * holds what the engine needs; the first complete one wins.
+ */
+export async function locateModelFolder(
+  name: string,
+  options: { modelsDir?: string; resolveModel?: (name: string) => string | Promise<string> },
+  isComplete: (dir: string) => Promise<boolean>,
+): Promise<ModelFileLocation> {
+  const candidates: string[] = [];
+  let resolverError: unknown;
+  if (options.resolveModel) {
+    try {
+      candidates.push(await options.resolveModel(name));
+    } catch (e) {
+      resolverError = e;
+    }
+  }
+  candidates.push(path.resolve(name));
+  if (!path.isAbsolute(name) && options.modelsDir) candidates.push(path.join(options.modelsDir, name));
+  const tried: string[] = [];
+  for (const c of candidates) {
+    if (tried.includes(c)) continue;
+    tried.push(c);
+    if (isDirectory(c) && (await isComplete(c))) return { found: true, path: c };
+  }
+  return { found: false, name, tried, resolverError };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
