@@ -142,6 +142,8 @@ export class SupervisedChild<Request extends object, Reply extends object> {
     this.killReason = reason;
     const p = this.pending;
     this.pending = undefined;
+    // Held until the exit arrives, so `whenExited()` can be awaited by an owner shutting down.
+    this.child.ref();
     this.child.kill('SIGKILL');
     p?.reject(reason);
   }
