@@ -194,7 +194,7 @@ export function splitWindows(samples: Float32Array, sampleRate: number, maxSecon
   return windows;
 }
 
-/** The end of the 20-ms frame with the least energy in [from, to). */
+/** The end of the 20-ms frame with the least energy in [from, to); the latest of equals, so steady sound is cut at the limit. */
 function quietestCut(samples: Float32Array, from: number, to: number, sampleRate: number): number {
   const frame = Math.max(1, Math.round(0.02 * sampleRate));
   let best = to;
@@ -202,7 +202,7 @@ function quietestCut(samples: Float32Array, from: number, to: number, sampleRate
   for (let s = from; s + frame <= to; s += frame) {
     let e = 0;
     for (let i = s; i < s + frame; i++) e += samples[i]! * samples[i]!;
-    if (e < bestEnergy) {
+    if (e <= bestEnergy) {
       bestEnergy = e;
       best = s + frame;
     }
