@@ -38,33 +38,39 @@ export const moonshineDescriptor: AsrEngineDescriptor = {
   },
 
   async create(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-    if (!hasSherpaBinding()) throw sherpaMissing('moonshine');
-    const { dir, files } = await findModelFolder('Moonshine', DEFAULT_MOONSHINE_MODEL, LAYOUT, options);
-    const [preprocessor, encoder, uncachedDecoder, cachedDecoder, tokens] = files as [string, string, string, string, string];
-    // sherpa reads no metadata from Moonshine's graphs: nothing to check before loading.
-    return SherpaAsrEngine.create({
-      id: 'moonshine',
-      model: {
-        kind: 'recognizer',
-        key: `moonshine:${encoder}`,
-        name: path.basename(dir),
-        fix: FIX,
-        config: {
-          featConfig: { sampleRate: 16_000, featureDim: 80 },
-          modelConfig: {
-            moonshine: { preprocessor, encoder, uncachedDecoder, cachedDecoder },
-            tokens,
-            numThreads: Math.max(1, Math.floor(options.threads)),
-            provider: 'cpu',
-            debug: 0,
-          },
-        },
-      },
-      capabilities: { translate: false, wordTimestamps: false, languageDetection: false, emotion: false },
-      languages: ['en'],
-      tokenSeconds: 0,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
-    });
+    return createMoonshineEngine(options);
   },
 };
+
+/** Finds and checks the model folder, then starts the speech host and loads the model. */
+export async function createMoonshineEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
+  if (!hasSherpaBinding()) throw sherpaMissing('moonshine');
+  const { dir, files } = await findModelFolder('Moonshine', DEFAULT_MOONSHINE_MODEL, LAYOUT, options);
+  const [preprocessor, encoder, uncachedDecoder, cachedDecoder, tokens] = files as [string, string, string, string, string];
+  // sherpa reads no metadata from Moonshine's graphs: nothing to check before loading.
+  return SherpaAsrEngine.create({
+    id: 'moonshine',
+    model: {
+      kind: 'recognizer',
+      key: `moonshine:${encoder}`,
+      name: path.basename(dir),
+      fix: FIX,
+      config: {
+        featConfig: { sampleRate: 16_000, featureDim: 80 },
+        modelConfig: {
+          moonshine: { preprocessor, encoder, uncachedDecoder, cachedDecoder },
+          tokens,
+          numThreads: Math.max(1, Math.floor(options.threads)),
+          provider: 'cpu',
+          debug: 0,
+        },
+      },
+    },
+    capabilities: { translate: false, wordTimestamps: false, languageDetection: false, emotion: false },
+    languages: ['en'],
+    tokenSeconds: 0,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
+  });
+}
+

@@ -13,7 +13,7 @@ import type { PcmAudio } from '../../../audio/types.js';
 import { isApiError } from '../../../errors.js';
 import type { SherpaAsrEngine } from '../sherpa/recognizer.js';
 import { readWav16, SPEECH_FIXTURES } from '../test-support.js';
-import { moonshineDescriptor } from './index.js';
+import { createMoonshineEngine, moonshineDescriptor } from './index.js';
 
 let dir: string;
 let speech: PcmAudio;
@@ -30,7 +30,7 @@ describe('moonshine with a tiny model', () => {
   let engine: SherpaAsrEngine;
   before(async () => {
     // No model given: the default name is found in the models directory.
-    engine = await moonshineDescriptor.create({ modelsDir: dir, threads: 1 });
+    engine = await createMoonshineEngine({ modelsDir: dir, threads: 1 });
   });
   after(() => engine.dispose());
 

@@ -33,37 +33,43 @@ export const parakeetDescriptor: AsrEngineDescriptor = {
   },
 
   async create(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-    if (!hasSherpaBinding()) throw sherpaMissing('parakeet');
-    const { dir, files } = await findModelFolder('Parakeet', DEFAULT_PARAKEET_MODEL, LAYOUT, options);
-    const [encoder, decoder, joiner, tokens] = files as [string, string, string, string];
-    const metadata = await checkModelMetadata(encoder, NEMO_TRANSDUCER_METADATA, FIX);
-    // Parakeet-TDT-0.6b-v2 uses 128 mel bins and says so; older NeMo exports use 80.
-    const featureDim = Number.parseInt(metadata.get('feat_dim') ?? '', 10) > 0 ? Number.parseInt(metadata.get('feat_dim')!, 10) : 80;
-    return SherpaAsrEngine.create({
-      id: 'parakeet',
-      model: {
-        kind: 'recognizer',
-        key: `parakeet:${encoder}`,
-        name: path.basename(dir),
-        fix: FIX,
-        config: {
-          featConfig: { sampleRate: 16_000, featureDim },
-          modelConfig: {
-            transducer: { encoder, decoder, joiner },
-            tokens,
-            modelType: 'nemo_transducer',
-            numThreads: Math.max(1, Math.floor(options.threads)),
-            provider: 'cpu',
-            debug: 0,
-          },
-        },
-      },
-      capabilities: { translate: false, wordTimestamps: true, languageDetection: false, emotion: false },
-      languages: ['en'],
-      // One encoder frame: 10 ms × subsampling 8 (TDT results carry their own durations).
-      tokenSeconds: 0.08,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
-    });
+    return createParakeetEngine(options);
   },
 };
+
+/** Finds and checks the model folder, then starts the speech host and loads the model. */
+export async function createParakeetEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
+  if (!hasSherpaBinding()) throw sherpaMissing('parakeet');
+  const { dir, files } = await findModelFolder('Parakeet', DEFAULT_PARAKEET_MODEL, LAYOUT, options);
+  const [encoder, decoder, joiner, tokens] = files as [string, string, string, string];
+  const metadata = await checkModelMetadata(encoder, NEMO_TRANSDUCER_METADATA, FIX);
+  // Parakeet-TDT-0.6b-v2 uses 128 mel bins and says so; older NeMo exports use 80.
+  const featureDim = Number.parseInt(metadata.get('feat_dim') ?? '', 10) > 0 ? Number.parseInt(metadata.get('feat_dim')!, 10) : 80;
+  return SherpaAsrEngine.create({
+    id: 'parakeet',
+    model: {
+      kind: 'recognizer',
+      key: `parakeet:${encoder}`,
+      name: path.basename(dir),
+      fix: FIX,
+      config: {
+        featConfig: { sampleRate: 16_000, featureDim },
+        modelConfig: {
+          transducer: { encoder, decoder, joiner },
+          tokens,
+          modelType: 'nemo_transducer',
+          numThreads: Math.max(1, Math.floor(options.threads)),
+          provider: 'cpu',
+          debug: 0,
+        },
+      },
+    },
+    capabilities: { translate: false, wordTimestamps: true, languageDetection: false, emotion: false },
+    languages: ['en'],
+    // One encoder frame: 10 ms × subsampling 8 (TDT results carry their own durations).
+    tokenSeconds: 0.08,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
+  });
+}
+

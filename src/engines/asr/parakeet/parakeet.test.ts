@@ -12,7 +12,7 @@ import { TINY_WORDS, writeTinyParakeet } from '../../../../test/fixtures/models/
 import type { PcmAudio } from '../../../audio/types.js';
 import { isApiError } from '../../../errors.js';
 import type { SherpaAsrEngine } from '../sherpa/recognizer.js';
-import { parakeetDescriptor } from './index.js';
+import { createParakeetEngine, parakeetDescriptor } from './index.js';
 
 let dir: string;
 
@@ -35,7 +35,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('parakeet with a tiny transducer', () => {
   let engine: SherpaAsrEngine;
   before(async () => {
-    engine = await parakeetDescriptor.create({ model: path.join(dir, 'tiny-parakeet'), modelsDir: dir, threads: 1 });
+    engine = await createParakeetEngine({ model: path.join(dir, 'tiny-parakeet'), modelsDir: dir, threads: 1 });
   });
   after(() => engine.dispose());
 

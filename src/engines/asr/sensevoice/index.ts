@@ -37,37 +37,43 @@ export const sensevoiceDescriptor: AsrEngineDescriptor = {
   },
 
   async create(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-    if (!hasSherpaBinding()) throw sherpaMissing('sensevoice');
-    const { dir, files } = await findModelFolder('SenseVoice', DEFAULT_SENSEVOICE_MODEL, LAYOUT, options);
-    const [model, tokens] = files as [string, string];
-    await checkModelMetadata(model, SENSEVOICE_METADATA, FIX);
-    // The language is a load-time hint in sherpa (empty = detect): one recogniser per hint used.
-    const recognizer = (language: string): SpeechModel => ({
-      kind: 'recognizer',
-      key: `sensevoice:${model}:${language}`,
-      name: path.basename(dir),
-      fix: FIX,
-      config: {
-        featConfig: { sampleRate: 16_000, featureDim: 80 },
-        modelConfig: {
-          senseVoice: { model, language, useInverseTextNormalization: 1 },
-          tokens,
-          numThreads: Math.max(1, Math.floor(options.threads)),
-          provider: 'cpu',
-          debug: 0,
-        },
-      },
-    });
-    return SherpaAsrEngine.create({
-      id: 'sensevoice',
-      model: recognizer(''),
-      modelFor: recognizer,
-      capabilities: { translate: false, wordTimestamps: true, languageDetection: true, emotion: true },
-      languages: SENSEVOICE_LANGUAGES,
-      // SenseVoice's output frames are LFR frames: 6 × 10 ms.
-      tokenSeconds: 0.06,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
-    });
+    return createSensevoiceEngine(options);
   },
 };
+
+/** Finds and checks the model folder, then starts the speech host and loads the model. */
+export async function createSensevoiceEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
+  if (!hasSherpaBinding()) throw sherpaMissing('sensevoice');
+  const { dir, files } = await findModelFolder('SenseVoice', DEFAULT_SENSEVOICE_MODEL, LAYOUT, options);
+  const [model, tokens] = files as [string, string];
+  await checkModelMetadata(model, SENSEVOICE_METADATA, FIX);
+  // The language is a load-time hint in sherpa (empty = detect): one recogniser per hint used.
+  const recognizer = (language: string): SpeechModel => ({
+    kind: 'recognizer',
+    key: `sensevoice:${model}:${language}`,
+    name: path.basename(dir),
+    fix: FIX,
+    config: {
+      featConfig: { sampleRate: 16_000, featureDim: 80 },
+      modelConfig: {
+        senseVoice: { model, language, useInverseTextNormalization: 1 },
+        tokens,
+        numThreads: Math.max(1, Math.floor(options.threads)),
+        provider: 'cpu',
+        debug: 0,
+      },
+    },
+  });
+  return SherpaAsrEngine.create({
+    id: 'sensevoice',
+    model: recognizer(''),
+    modelFor: recognizer,
+    capabilities: { translate: false, wordTimestamps: true, languageDetection: true, emotion: true },
+    languages: SENSEVOICE_LANGUAGES,
+    // SenseVoice's output frames are LFR frames: 6 × 10 ms.
+    tokenSeconds: 0.06,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
+  });
+}
+

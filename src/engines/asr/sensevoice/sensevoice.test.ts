@@ -14,7 +14,7 @@ import type { PcmAudio } from '../../../audio/types.js';
 import { isApiError } from '../../../errors.js';
 import type { SherpaAsrEngine } from '../sherpa/recognizer.js';
 import { readWav16, SPEECH_FIXTURES } from '../test-support.js';
-import { DEFAULT_SENSEVOICE_MODEL, sensevoiceDescriptor } from './index.js';
+import { createSensevoiceEngine, DEFAULT_SENSEVOICE_MODEL, sensevoiceDescriptor } from './index.js';
 
 let dir: string;
 let modelDir: string;
@@ -52,7 +52,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('sensevoice with a tiny model', () => {
   let engine: SherpaAsrEngine;
   before(async () => {
-    engine = await sensevoiceDescriptor.create({ model: modelDir, modelsDir: dir, threads: 1 });
+    engine = await createSensevoiceEngine({ model: modelDir, modelsDir: dir, threads: 1 });
   });
   after(() => engine.dispose());
 

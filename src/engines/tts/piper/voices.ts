@@ -3,7 +3,7 @@ import { OPENAI_VOICES, type VoiceRendering } from '../types.js';
 import type { SherpaVoice } from '../sherpa/engine.js';
 
 /** The catalogue voice `parley models pull` fetches by default. */
-export const PIPER_MODEL_NAME = 'piper-en_US-amy-low';
+export const PIPER_MODEL_NAME = 'piper-en_US-amy-medium';
 
 /**
  * Pitch and rate per OpenAI name for a single-speaker voice, so the 13 names sound apart: the
