@@ -92,8 +92,9 @@ function handle(request: HostRequest): HostReplyBody {
 }
 
 process.on('message', (request: HostRequest) => {
+  const started = performance.now();
   const reply = handle(request);
-  process.send?.({ ...reply, rssBytes: process.memoryUsage.rss() } as HostReply);
+  process.send?.({ ...reply, rssBytes: process.memoryUsage.rss(), workMs: performance.now() - started } as HostReply);
 });
 
 // The parent went away (or dropped us): nothing left to do.

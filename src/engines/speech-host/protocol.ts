@@ -56,5 +56,5 @@ export type HostReplyBody =
   | { type: 'synthesized'; samples: Float32Array; sampleRate: number }
   | { type: 'failed'; message: string };
 
-/** Every reply reports the child's resident memory, so the parent can recycle it. */
-export type HostReply = HostReplyBody & { rssBytes: number };
+/** Every reply reports the child's resident memory (so the parent can recycle it) and how long the work took in the child. */
+export type HostReply = HostReplyBody & { rssBytes: number; workMs: number };

@@ -33,7 +33,12 @@ function senseVoice(folder: string, name: string): SpeechModel {
     fix: `Run \`parley models pull ${name}\`.`,
     config: {
       featConfig: { sampleRate: 16_000, featureDim: 80 },
-      modelConfig: { senseVoice: { model: path.join(folder, 'model.onnx'), language: '', useInverseTextNormalization: 0 }, tokens: path.join(folder, 'tokens.txt'), numThreads: 1, debug: 0 },
+      modelConfig: {
+        senseVoice: { model: path.join(folder, 'model.onnx'), language: '', useInverseTextNormalization: 0 },
+        tokens: path.join(folder, 'tokens.txt'),
+        numThreads: 1,
+        debug: 0,
+      },
     },
   };
 }
@@ -46,7 +51,13 @@ function kokoro(folder: string, name: string): SpeechModel {
     fix: `Run \`parley models pull ${name}\`.`,
     config: {
       model: {
-        kokoro: { model: path.join(folder, 'model.onnx'), voices: path.join(folder, 'voices.bin'), tokens: path.join(folder, 'tokens.txt'), dataDir: ESPEAK, lang: 'en-us' },
+        kokoro: {
+          model: path.join(folder, 'model.onnx'),
+          voices: path.join(folder, 'voices.bin'),
+          tokens: path.join(folder, 'tokens.txt'),
+          dataDir: ESPEAK,
+          lang: 'en-us',
+        },
         numThreads: 1,
         debug: 0,
       },
@@ -133,14 +144,25 @@ describe('the ONNX metadata reader', () => {
   test('refuses a file that is not an ONNX model with engine_unavailable', async () => {
     const file = path.join(dir, 'not-onnx.onnx');
     fs.writeFileSync(file, 'this is not a protobuf at all, just text that goes on and on');
-    await assert.rejects(checkModelMetadata(file, SENSEVOICE_METADATA, 'Fix it.'), (e: unknown) => isApiError(e) && e.code === 'engine_unavailable' && /not a readable ONNX model/.test(e.message));
+    await assert.rejects(
+      checkModelMetadata(file, SENSEVOICE_METADATA, 'Fix it.'),
+      (e: unknown) => isApiError(e) && e.code === 'engine_unavailable' && /not a readable ONNX model/.test(e.message),
+    );
   });
 
   test('flags negative integers and non-numeric vectors as sherpa would', () => {
-    const problems = metadataProblems(new Map([['sample_rate', '-1'], ['n_speakers', '1'], ['has_espeak', '1'], ['style_dim', '510,x,8']]), {
-      integers: ['sample_rate', 'n_speakers', 'has_espeak'],
-      vectors: ['style_dim'],
-    });
+    const problems = metadataProblems(
+      new Map([
+        ['sample_rate', '-1'],
+        ['n_speakers', '1'],
+        ['has_espeak', '1'],
+        ['style_dim', '510,x,8'],
+      ]),
+      {
+        integers: ['sample_rate', 'n_speakers', 'has_espeak'],
+        vectors: ['style_dim'],
+      },
+    );
     assert.deepEqual(problems, ["the metadata key 'sample_rate' is negative (-1)", "the metadata key 'style_dim' is not a list of numbers"]);
   });
 });
@@ -177,7 +199,10 @@ describe('a speech host', () => {
 
   test('a Kokoro model with a bad style_dim ends the child while loading: 503 naming it, and the host loads a good model next', async () => {
     const host = newHost();
-    await assert.rejects(host.load(badKokoro, { timeoutMs: 60_000 }), (e: unknown) => isApiError(e) && e.code === 'engine_unavailable' && /'broken-kokoro'/.test(e.message));
+    await assert.rejects(
+      host.load(badKokoro, { timeoutMs: 60_000 }),
+      (e: unknown) => isApiError(e) && e.code === 'engine_unavailable' && /'broken-kokoro'/.test(e.message),
+    );
     const info = await host.load(kokoro(path.join(dir, 'fragile-kokoro'), 'fragile-kokoro'), { timeoutMs: 60_000 });
     assert.equal(info.sampleRate, 24_000);
     assert.equal(info.numSpeakers, 53);
@@ -218,7 +243,10 @@ describe('a speech host', () => {
     const host = newHost();
     await host.load(slow, { timeoutMs: 60_000 });
     const busy = host.pid!;
-    await assert.rejects(host.recognize(slow, noise(30), 16_000, { timeoutMs: 150 }), (e: unknown) => isApiError(e) && e.status === 504 && e.code === 'engine_timeout');
+    await assert.rejects(
+      host.recognize(slow, noise(30), 16_000, { timeoutMs: 150 }),
+      (e: unknown) => isApiError(e) && e.status === 504 && e.code === 'engine_timeout',
+    );
     await waitUntil(() => !running(busy));
   });
 

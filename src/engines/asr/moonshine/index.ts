@@ -73,4 +73,3 @@ export async function createMoonshineEngine(options: SherpaAsrOptions): Promise<
     ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
   });
 }
-

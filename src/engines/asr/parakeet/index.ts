@@ -72,4 +72,3 @@ export async function createParakeetEngine(options: SherpaAsrOptions): Promise<S
     ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
   });
 }
-

@@ -60,7 +60,10 @@ describe('parakeet with a tiny transducer', () => {
     clip.set(noise(1).samples, 2 * 16_000);
     const t = await engine.transcribe({ samples: clip, sampleRate: 16_000 }, { wordTimestamps: true });
     assert.ok(t.words!.length >= 10);
-    assert.ok(t.words!.every((w) => w.start >= 1.9), `first word at ${t.words![0]?.start}`);
+    assert.ok(
+      t.words!.every((w) => w.start >= 1.9),
+      `first word at ${t.words![0]?.start}`,
+    );
   });
 
   test('is English only: another language is invalid_value, and it offers no emotion', async () => {

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import type { SpeechModel } from '../../speech-host/client.js';
 import { checkModelMetadata, SENSEVOICE_METADATA } from '../../speech-host/model-checks.js';
-import { SherpaAsrEngine } from '../sherpa/recognizer.js';
-import { findModelFolder } from '../sherpa/model-folder.js';
 import type { SherpaAsrOptions } from '../sherpa/model-folder.js';
+import { findModelFolder } from '../sherpa/model-folder.js';
+import { SherpaAsrEngine } from '../sherpa/recognizer.js';
 import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
 
 /** The catalogue model `parley models pull` fetches for this engine, and the one looked for by default. */
@@ -76,4 +76,3 @@ export async function createSensevoiceEngine(options: SherpaAsrOptions): Promise
     ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
   });
 }
-

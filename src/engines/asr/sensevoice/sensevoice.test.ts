@@ -110,8 +110,14 @@ describe('sensevoice with a tiny model', () => {
     const t = await engine.transcribe({ samples: long, sampleRate: 16_000 }, { wordTimestamps: true });
     assert.equal(t.durationSec, 65);
     const starts = t.words!.map((w) => w.start);
-    assert.ok(starts.some((s) => s >= 62 && s < 64.2), 'words of the last burst sit at 62 s');
-    assert.ok(starts.every((s, i) => i === 0 || s >= starts[i - 1]!), 'in order');
+    assert.ok(
+      starts.some((s) => s >= 62 && s < 64.2),
+      'words of the last burst sit at 62 s',
+    );
+    assert.ok(
+      starts.every((s, i) => i === 0 || s >= starts[i - 1]!),
+      'in order',
+    );
     assert.ok(t.segments.length >= 3);
   });
 

@@ -15,15 +15,7 @@ import { MAX_RECOGNITION_SECONDS, SpeechHost, type SpeechModel } from '../../spe
 import type { SherpaRecognitionResult } from '../../speech-host/protocol.js';
 import { ASR_SAMPLE_RATE, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
 import { normaliseLanguage } from '../languages.js';
-import type {
-  AsrCapabilities,
-  AsrEngine,
-  AsrTranscribeOptions,
-  HeardEvent,
-  Transcript,
-  TranscriptSegment,
-  TranscriptWord,
-} from '../types.js';
+import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, HeardEvent, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
 import { cleanText, emotionOf, eventOf, languageOf, mergeEvents, overallEmotion, type WeightedEmotion, wordsOf } from './results.js';
 
 /** Longest a model load may take when the engine is created. */
@@ -135,7 +127,12 @@ export class SherpaAsrEngine implements AsrEngine {
     return code;
   }
 
-  private toTranscript(pieces: ReadonlyArray<{ window: Window; result: SherpaRecognitionResult }>, durationSec: number, requested: string | undefined, wantWords: boolean): Transcript {
+  private toTranscript(
+    pieces: ReadonlyArray<{ window: Window; result: SherpaRecognitionResult }>,
+    durationSec: number,
+    requested: string | undefined,
+    wantWords: boolean,
+  ): Transcript {
     const texts: string[] = [];
     const words: TranscriptWord[] = [];
     const segments: TranscriptSegment[] = [];

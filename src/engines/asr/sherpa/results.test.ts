@@ -22,7 +22,11 @@ describe('sherpa results', () => {
   });
 
   test('joins word pieces, starts a word at a leading space or a CJK character, and offsets times', () => {
-    const words = wordsOf(result({ tokens: [' hel', 'lo', ' world', '你', '好'], timestamps: [0, 0.06, 0.3, 0.6, 0.66] }), { offset: 30, limit: 40, tokenSeconds: 0.06 });
+    const words = wordsOf(result({ tokens: [' hel', 'lo', ' world', '你', '好'], timestamps: [0, 0.06, 0.3, 0.6, 0.66] }), {
+      offset: 30,
+      limit: 40,
+      tokenSeconds: 0.06,
+    });
     assert.deepEqual(words, [
       { word: 'hello', start: 30, end: 30.12 },
       { word: 'world', start: 30.3, end: 30.36 },

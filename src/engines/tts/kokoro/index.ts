@@ -11,11 +11,13 @@ import path from 'node:path';
 import { ApiError } from '../../../errors.js';
 import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import { checkModelMetadata, checkPhonemeTokens, firstFile, KOKORO_METADATA } from '../../speech-host/model-checks.js';
-import { type SherpaVoice, SherpaTtsEngine } from '../sherpa/engine.js';
-import { espeakDataFor, findVoiceFolder, missingEspeakData, SYSTEM_ESPEAK_DATA_DIRS, type SherpaTtsOptions } from '../sherpa/folder.js';
+import { SherpaTtsEngine, type SherpaVoice } from '../sherpa/engine.js';
+import { espeakDataFor, findVoiceFolder, missingEspeakData, type SherpaTtsOptions, SYSTEM_ESPEAK_DATA_DIRS } from '../sherpa/folder.js';
 import type { TtsEngine, TtsEngineDescriptor } from '../types.js';
+
 export type { SherpaTtsOptions } from '../sherpa/folder.js';
-import { KOKORO_MODEL_NAME, KOKORO_V019_SPEAKERS, KOKORO_V1_SPEAKERS, kokoroVoice, kokoroVoiceMap } from './voices.js';
+
+import { KOKORO_MODEL_NAME, KOKORO_V1_SPEAKERS, KOKORO_V019_SPEAKERS, kokoroVoice, kokoroVoiceMap } from './voices.js';
 
 const MODEL_FILES = ['model.int8.onnx', 'model.onnx'] as const;
 const FIX = `Run \`parley models pull ${KOKORO_MODEL_NAME}\` to replace it.`;
@@ -31,28 +33,45 @@ export const descriptor: TtsEngineDescriptor = {
 };
 
 async function isKokoroFolder(dir: string): Promise<boolean> {
-  return (await firstFile(dir, MODEL_FILES)) !== undefined && (await firstFile(dir, ['voices.bin'])) !== undefined && (await firstFile(dir, ['tokens.txt'])) !== undefined;
+  return (
+    (await firstFile(dir, MODEL_FILES)) !== undefined &&
+    (await firstFile(dir, ['voices.bin'])) !== undefined &&
+    (await firstFile(dir, ['tokens.txt'])) !== undefined
+  );
 }
 
 /** Checks the folder, then starts the host and loads the model. */
 export async function createKokoroEngine(options: SherpaTtsOptions): Promise<SherpaTtsEngine> {
   if (!hasSherpaBinding()) throw sherpaMissing('kokoro');
-  const dir = await findVoiceFolder('Kokoro', KOKORO_MODEL_NAME, options, isKokoroFolder, 'model.int8.onnx or model.onnx, voices.bin, tokens.txt, espeak-ng-data/');
+  const dir = await findVoiceFolder(
+    'Kokoro',
+    KOKORO_MODEL_NAME,
+    options,
+    isKokoroFolder,
+    'model.int8.onnx or model.onnx, voices.bin, tokens.txt, espeak-ng-data/',
+  );
   const model = (await firstFile(dir, MODEL_FILES))!;
   const voicesFile = path.join(dir, 'voices.bin');
   const tokens = path.join(dir, 'tokens.txt');
   const metadata = await checkModelMetadata(model, KOKORO_METADATA, FIX);
   const speakers = Number.parseInt(metadata.get('n_speakers')!, 10);
   // sherpa exits when style_dim is not [max_tokens, 1, dim] or voices.bin has another size.
-  const styleDim = metadata.get('style_dim')!.split(',').map((v) => Number.parseInt(v, 10));
-  if (styleDim.length !== 3 || styleDim[1] !== 1) throw ApiError.engineUnavailable(`The model ${path.basename(model)} has style_dim '${metadata.get('style_dim')}'; Kokoro's is [tokens, 1, dim]. ${FIX}`);
+  const styleDim = metadata
+    .get('style_dim')!
+    .split(',')
+    .map((v) => Number.parseInt(v, 10));
+  if (styleDim.length !== 3 || styleDim[1] !== 1)
+    throw ApiError.engineUnavailable(`The model ${path.basename(model)} has style_dim '${metadata.get('style_dim')}'; Kokoro's is [tokens, 1, dim]. ${FIX}`);
   const expected = styleDim[0]! * styleDim[2]! * Math.max(1, speakers) * 4;
   const actual = (await fs.stat(voicesFile)).size;
   if (actual !== expected) throw ApiError.engineUnavailable(`voices.bin has ${actual} bytes where the model needs ${expected} (${speakers} speakers). ${FIX}`);
   await checkPhonemeTokens(tokens, REQUIRED_TOKENS, FIX);
   const dataDir = await espeakDataFor(dir, options.systemEspeakDataDirs ?? SYSTEM_ESPEAK_DATA_DIRS);
   if (!dataDir) throw missingEspeakData('Kokoro', KOKORO_MODEL_NAME);
-  const lexicons = (await fs.readdir(dir)).filter((f) => /^lexicon-.*\.txt$/.test(f)).sort().map((f) => path.join(dir, f));
+  const lexicons = (await fs.readdir(dir))
+    .filter((f) => /^lexicon-.*\.txt$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
   const voices = speakerNames(metadata.get('speaker_names'), speakers).map(kokoroVoice);
   return SherpaTtsEngine.create({
     id: 'kokoro',

@@ -86,13 +86,19 @@ describe('kokoro with a tiny model', () => {
 
   test('returns empty audio for empty text and rejects an unknown voice with invalid_value', async () => {
     assert.equal((await engine.synthesize({ text: '  ', rendering: { voice: 'af_nova' }, speed: 1 })).samples.length, 0);
-    await assert.rejects(engine.synthesize({ text: TEXT, rendering: { voice: 'nobody' }, speed: 1 }), (e: unknown) => isApiError(e) && e.code === 'invalid_value');
+    await assert.rejects(
+      engine.synthesize({ text: TEXT, rendering: { voice: 'nobody' }, speed: 1 }),
+      (e: unknown) => isApiError(e) && e.code === 'invalid_value',
+    );
   });
 
   test('rejects with an AbortError when aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(engine.synthesize({ text: TEXT, rendering: { voice: 'af_nova' }, speed: 1, signal: controller.signal }), (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    await assert.rejects(
+      engine.synthesize({ text: TEXT, rendering: { voice: 'af_nova' }, speed: 1, signal: controller.signal }),
+      (e: unknown) => e instanceof Error && e.name === 'AbortError',
+    );
   });
 });
 
@@ -117,13 +123,19 @@ describe('kokoro without a usable model', () => {
 
   test('refuses a model without sample_rate, naming the key, before sherpa would stop the process', async () => {
     const broken = writeTinyKokoro(path.join(dir, 'no-rate'), { omitMetadata: ['sample_rate'] });
-    await assert.rejects(createKokoroEngine({ model: broken, modelsDir: dir, concurrency: 1 }), (e: unknown) => isApiError(e) && /'sample_rate' is missing/.test(e.message));
+    await assert.rejects(
+      createKokoroEngine({ model: broken, modelsDir: dir, concurrency: 1 }),
+      (e: unknown) => isApiError(e) && /'sample_rate' is missing/.test(e.message),
+    );
   });
 
   test('refuses a voices.bin of the wrong size', async () => {
     const folder = writeTinyKokoro(path.join(dir, 'short-voices'));
     fs.truncateSync(path.join(folder, 'voices.bin'), 1000);
-    await assert.rejects(createKokoroEngine({ model: folder, modelsDir: dir, concurrency: 1 }), (e: unknown) => isApiError(e) && /voices\.bin has 1000 bytes/.test(e.message));
+    await assert.rejects(
+      createKokoroEngine({ model: folder, modelsDir: dir, concurrency: 1 }),
+      (e: unknown) => isApiError(e) && /voices\.bin has 1000 bytes/.test(e.message),
+    );
   });
 
   test('a passage that crashes the model gets 503 naming it; the engine speaks the next one', async () => {
@@ -131,7 +143,11 @@ describe('kokoro without a usable model', () => {
     const engine = await createKokoroEngine({ model: folder, modelsDir: dir, concurrency: 1, threads: 1 });
     try {
       await assert.rejects(
-        engine.synthesize({ text: 'This sentence is long enough to give the fragile model more phoneme tokens than it accepts.', rendering: { voice: 'af_nova' }, speed: 1 }),
+        engine.synthesize({
+          text: 'This sentence is long enough to give the fragile model more phoneme tokens than it accepts.',
+          rendering: { voice: 'af_nova' },
+          speed: 1,
+        }),
         (e: unknown) => isApiError(e) && e.status === 503 && /'fragile'/.test(e.message),
       );
       assert.ok((await engine.synthesize({ text: 'Hi there.', rendering: { voice: 'af_nova' }, speed: 1 })).samples.length > 0);

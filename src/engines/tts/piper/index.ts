@@ -10,8 +10,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import { checkModelMetadata, checkPhonemeTokens, VITS_METADATA } from '../../speech-host/model-checks.js';
-import { type SherpaVoice, SherpaTtsEngine } from '../sherpa/engine.js';
-import { espeakDataFor, findVoiceFolder, missingEspeakData, SYSTEM_ESPEAK_DATA_DIRS, type SherpaTtsOptions } from '../sherpa/folder.js';
+import { SherpaTtsEngine, type SherpaVoice } from '../sherpa/engine.js';
+import { espeakDataFor, findVoiceFolder, missingEspeakData, type SherpaTtsOptions, SYSTEM_ESPEAK_DATA_DIRS } from '../sherpa/folder.js';
 import type { TtsEngine, TtsEngineDescriptor } from '../types.js';
 import { PIPER_MODEL_NAME, piperVoiceMap } from './voices.js';
 

@@ -50,7 +50,8 @@ describe('piper with a single-speaker voice', () => {
       pitch[name] = medianPitch(pcm)!;
     }
     assert.ok(Math.abs(pitch.alloy! - tinyPiperPitch(0)) < 8, `alloy ${pitch.alloy}`);
-    for (const male of ['ash', 'echo', 'onyx', 'cedar']) for (const female of ['coral', 'nova', 'shimmer']) assert.ok(pitch[male]! < pitch[female]!, `${male} ${pitch[male]} vs ${female} ${pitch[female]}`);
+    for (const male of ['ash', 'echo', 'onyx', 'cedar'])
+      for (const female of ['coral', 'nova', 'shimmer']) assert.ok(pitch[male]! < pitch[female]!, `${male} ${pitch[male]} vs ${female} ${pitch[female]}`);
   });
 
   test('honours speed: half speed is twice as long', async () => {
@@ -94,6 +95,9 @@ describe('piper without a voice', () => {
     const folder = writeTinyPiper(path.join(dir, 'no-pad'));
     const tokens = path.join(folder, 'tokens.txt');
     fs.writeFileSync(tokens, fs.readFileSync(tokens, 'utf8').replace(/^_ 0\n/, ''));
-    await assert.rejects(createPiperEngine({ model: folder, modelsDir: dir, concurrency: 1 }), (e: unknown) => isApiError(e) && /lacks the tokens "_"/.test(e.message));
+    await assert.rejects(
+      createPiperEngine({ model: folder, modelsDir: dir, concurrency: 1 }),
+      (e: unknown) => isApiError(e) && /lacks the tokens "_"/.test(e.message),
+    );
   });
 });

@@ -1,6 +1,7 @@
 /** Piper voices through sherpa-onnx: the OpenAI voice map for one- and many-speaker models. Data only. */
-import { OPENAI_VOICES, type VoiceRendering } from '../types.js';
+
 import type { SherpaVoice } from '../sherpa/engine.js';
+import { OPENAI_VOICES, type VoiceRendering } from '../types.js';
 
 /** The catalogue voice `parley models pull` fetches by default. */
 export const PIPER_MODEL_NAME = 'piper-en_US-amy-medium';

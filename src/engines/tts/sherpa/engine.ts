@@ -64,7 +64,8 @@ export class SherpaTtsEngine implements TtsEngine {
     const host = new SpeechHost({ name: settings.id, ...(settings.maxRssBytes !== undefined ? { maxRssBytes: settings.maxRssBytes } : {}) });
     try {
       const info = await host.load(settings.model, { timeoutMs: settings.timeoutMs ?? SHERPA_TTS_TIMEOUT_MS });
-      if (!info.sampleRate || info.sampleRate <= 0) throw ApiError.engineUnavailable(`The model '${settings.model.name}' reports no sample rate. ${settings.model.fix}`);
+      if (!info.sampleRate || info.sampleRate <= 0)
+        throw ApiError.engineUnavailable(`The model '${settings.model.name}' reports no sample rate. ${settings.model.fix}`);
       return new SherpaTtsEngine(settings, info.sampleRate, host);
     } catch (e) {
       await host.dispose();

@@ -20,7 +20,11 @@ export interface SherpaTtsOptions extends TtsEngineOptions {
 }
 
 /** Where distributions install espeak-ng's data (Debian/Ubuntu multiarch first). */
-export const SYSTEM_ESPEAK_DATA_DIRS = ['/usr/lib/x86_64-linux-gnu/espeak-ng-data', '/usr/lib/aarch64-linux-gnu/espeak-ng-data', '/usr/share/espeak-ng-data'] as const;
+export const SYSTEM_ESPEAK_DATA_DIRS = [
+  '/usr/lib/x86_64-linux-gnu/espeak-ng-data',
+  '/usr/lib/aarch64-linux-gnu/espeak-ng-data',
+  '/usr/share/espeak-ng-data',
+] as const;
 
 async function hasEspeakData(dir: string): Promise<boolean> {
   // phontab is what espeak-ng opens first; without it the voice cannot be set.
