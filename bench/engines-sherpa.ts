@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { whiteNoise } from '../src/audio/test-signals.js';
 import { createSensevoiceEngine } from '../src/engines/asr/sensevoice/index.js';
 import { createKokoroEngine } from '../src/engines/tts/kokoro/index.js';
 import { writeTinyKokoro, writeTinySenseVoice } from '../test/fixtures/models/make-tiny-sherpa.js';
@@ -33,11 +34,7 @@ interface SherpaModule {
 }
 
 function noise(seconds: number): Float32Array {
-  let seed = 11;
-  return Float32Array.from({ length: Math.round(seconds * 16_000) }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return (seed / 0x7fffffff - 0.5) * 0.6;
-  });
+  return whiteNoise(Math.round(seconds * 16_000), 0.3);
 }
 
 function median(xs: number[]): number {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeTinyKokoro, writeTinySenseVoice } from '../../../test/fixtures/models/make-tiny-sherpa.js';
 import { GraphBuilder, writeOnnxModel } from '../../../test/fixtures/models/onnx-writer.js';
+import { whiteNoise } from '../../audio/test-signals.js';
 import { ApiError, isApiError } from '../../errors.js';
 import { SpeechHost, type SpeechModel } from './client.js';
 import { checkModelMetadata, metadataProblems, SENSEVOICE_METADATA } from './model-checks.js';
@@ -84,11 +85,7 @@ function running(pid: number): boolean {
 
 /** Loud white noise (every frame voiced), 16 kHz. */
 function noise(seconds: number): Float32Array {
-  let seed = 1;
-  return Float32Array.from({ length: Math.round(seconds * 16_000) }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return (seed / 0x7fffffff - 0.5) * 0.6;
-  });
+  return whiteNoise(Math.round(seconds * 16_000), 0.3);
 }
 
 const isAbortError = (e: unknown): boolean => e instanceof Error && e.name === 'AbortError';

@@ -7,10 +7,8 @@
  * `uncached_decode.int8.onnx`, `cached_decode.int8.onnx` + `tokens.txt`.
  */
 import path from 'node:path';
-import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
-import { findModelFolder, type SherpaAsrOptions } from '../sherpa/model-folder.js';
+import { type SherpaAsrOptions, sherpaAsrDescriptor } from '../sherpa/model-folder.js';
 import { SherpaAsrEngine } from '../sherpa/recognizer.js';
-import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
 
 /** The catalogue model `parley models pull` fetches for this engine, and the one looked for by default. */
 export const DEFAULT_MOONSHINE_MODEL = 'moonshine-base-en-int8';
@@ -23,53 +21,43 @@ const LAYOUT = [
 ] as const;
 const FIX = `Run \`parley models pull ${DEFAULT_MOONSHINE_MODEL}\` (or moonshine-tiny-en-int8) to replace it.`;
 
-export const moonshineDescriptor: AsrEngineDescriptor = {
+export const moonshineDescriptor = sherpaAsrDescriptor({
   id: 'moonshine',
+  model: 'Moonshine',
   description: 'Moonshine tiny/base (sherpa-onnx): the smallest, fastest English recogniser; no word times',
-
-  async probe(options: AsrEngineOptions): Promise<AsrAvailability> {
-    if (!hasSherpaBinding()) return { available: false, reason: sherpaMissing('moonshine').message };
-    try {
-      await findModelFolder('Moonshine', DEFAULT_MOONSHINE_MODEL, LAYOUT, options);
-      return { available: true };
-    } catch (e) {
-      return { available: false, reason: e instanceof Error ? e.message : String(e) };
-    }
-  },
-
-  async create(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-    return createMoonshineEngine(options);
-  },
-};
-
-/** Finds and checks the model folder, then starts the speech host and loads the model. */
-export async function createMoonshineEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-  if (!hasSherpaBinding()) throw sherpaMissing('moonshine');
-  const { dir, files } = await findModelFolder('Moonshine', DEFAULT_MOONSHINE_MODEL, LAYOUT, options);
-  const [preprocessor, encoder, uncachedDecoder, cachedDecoder, tokens] = files as [string, string, string, string, string];
-  // sherpa reads no metadata from Moonshine's graphs: nothing to check before loading.
-  return SherpaAsrEngine.create({
-    id: 'moonshine',
-    model: {
-      kind: 'recognizer',
-      key: `moonshine:${encoder}`,
-      name: path.basename(dir),
-      fix: FIX,
-      config: {
-        featConfig: { sampleRate: 16_000, featureDim: 80 },
-        modelConfig: {
-          moonshine: { preprocessor, encoder, uncachedDecoder, cachedDecoder },
-          tokens,
-          numThreads: Math.max(1, Math.floor(options.threads)),
-          provider: 'cpu',
-          debug: 0,
+  defaultModel: DEFAULT_MOONSHINE_MODEL,
+  layout: LAYOUT,
+  async start({ dir, files }, options) {
+    const [preprocessor, encoder, uncachedDecoder, cachedDecoder, tokens] = files as [string, string, string, string, string];
+    // sherpa reads no metadata from Moonshine's graphs: nothing to check before loading.
+    return SherpaAsrEngine.create({
+      id: 'moonshine',
+      model: {
+        kind: 'recognizer',
+        key: `moonshine:${encoder}`,
+        name: path.basename(dir),
+        fix: FIX,
+        config: {
+          featConfig: { sampleRate: 16_000, featureDim: 80 },
+          modelConfig: {
+            moonshine: { preprocessor, encoder, uncachedDecoder, cachedDecoder },
+            tokens,
+            numThreads: Math.max(1, Math.floor(options.threads)),
+            provider: 'cpu',
+            debug: 0,
+          },
         },
       },
-    },
-    capabilities: { translate: false, wordTimestamps: false, languageDetection: false, emotion: false },
-    languages: ['en'],
-    tokenSeconds: 0,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
-  });
+      capabilities: { translate: false, wordTimestamps: false, languageDetection: false, emotion: false },
+      languages: ['en'],
+      tokenSeconds: 0,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
+    });
+  },
+});
+
+/** Finds and checks the model folder, then starts the speech host and loads the model. */
+export function createMoonshineEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
+  return moonshineDescriptor.create(options);
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TINY_WORDS, writeTinyParakeet } from '../../../../test/fixtures/models/make-tiny-sherpa.js';
+import { whiteNoise } from '../../../audio/test-signals.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { isApiError } from '../../../errors.js';
 import type { SherpaAsrEngine } from '../sherpa/recognizer.js';
@@ -16,13 +17,9 @@ import { createParakeetEngine, parakeetDescriptor } from './index.js';
 
 let dir: string;
 
+/** Loud white noise at 16 kHz: every frame voiced. */
 function noise(seconds: number): PcmAudio {
-  let seed = 3;
-  const samples = Float32Array.from({ length: Math.round(seconds * 16_000) }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return (seed / 0x7fffffff - 0.5) * 0.6;
-  });
-  return { samples, sampleRate: 16_000 };
+  return { samples: whiteNoise(Math.round(seconds * 16_000), 0.3), sampleRate: 16_000 };
 }
 
 before(() => {

@@ -7,13 +7,10 @@
  * Importing this file is cheap; sherpa-onnx loads in the host process when `create` runs.
  */
 import path from 'node:path';
-import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import type { SpeechModel } from '../../speech-host/client.js';
 import { checkModelMetadata, SENSEVOICE_METADATA } from '../../speech-host/model-checks.js';
-import type { SherpaAsrOptions } from '../sherpa/model-folder.js';
-import { findModelFolder } from '../sherpa/model-folder.js';
+import { type SherpaAsrOptions, sherpaAsrDescriptor } from '../sherpa/model-folder.js';
 import { SherpaAsrEngine } from '../sherpa/recognizer.js';
-import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
 
 /** The catalogue model `parley models pull` fetches for this engine, and the one looked for by default. */
 export const DEFAULT_SENSEVOICE_MODEL = 'sensevoice-small-int8';
@@ -22,57 +19,47 @@ export const SENSEVOICE_LANGUAGES = ['en', 'zh', 'yue', 'ja', 'ko'] as const;
 const LAYOUT = [['model.int8.onnx', 'model.onnx'], ['tokens.txt']] as const;
 const FIX = `Run \`parley models pull ${DEFAULT_SENSEVOICE_MODEL}\` to replace it.`;
 
-export const sensevoiceDescriptor: AsrEngineDescriptor = {
+export const sensevoiceDescriptor = sherpaAsrDescriptor({
   id: 'sensevoice',
+  model: 'SenseVoice',
   description: 'SenseVoice-small (sherpa-onnx): zh/en/ja/ko/yue words, language, emotion and audio events in one pass',
-
-  async probe(options: AsrEngineOptions): Promise<AsrAvailability> {
-    if (!hasSherpaBinding()) return { available: false, reason: sherpaMissing('sensevoice').message };
-    try {
-      await findModelFolder('SenseVoice', DEFAULT_SENSEVOICE_MODEL, LAYOUT, options);
-      return { available: true };
-    } catch (e) {
-      return { available: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+  defaultModel: DEFAULT_SENSEVOICE_MODEL,
+  layout: LAYOUT,
+  async start({ dir, files }, options) {
+    const [model, tokens] = files as [string, string];
+    await checkModelMetadata(model, SENSEVOICE_METADATA, FIX);
+    // The language is a load-time hint in sherpa (empty = detect): one recogniser per hint used.
+    const recognizer = (language: string): SpeechModel => ({
+      kind: 'recognizer',
+      key: `sensevoice:${model}:${language}`,
+      name: path.basename(dir),
+      fix: FIX,
+      config: {
+        featConfig: { sampleRate: 16_000, featureDim: 80 },
+        modelConfig: {
+          senseVoice: { model, language, useInverseTextNormalization: 1 },
+          tokens,
+          numThreads: Math.max(1, Math.floor(options.threads)),
+          provider: 'cpu',
+          debug: 0,
+        },
+      },
+    });
+    return SherpaAsrEngine.create({
+      id: 'sensevoice',
+      model: recognizer(''),
+      modelFor: recognizer,
+      capabilities: { translate: false, wordTimestamps: true, languageDetection: true, emotion: true },
+      languages: SENSEVOICE_LANGUAGES,
+      // SenseVoice's output frames are LFR frames: 6 × 10 ms.
+      tokenSeconds: 0.06,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
+    });
   },
-
-  async create(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-    return createSensevoiceEngine(options);
-  },
-};
+});
 
 /** Finds and checks the model folder, then starts the speech host and loads the model. */
-export async function createSensevoiceEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
-  if (!hasSherpaBinding()) throw sherpaMissing('sensevoice');
-  const { dir, files } = await findModelFolder('SenseVoice', DEFAULT_SENSEVOICE_MODEL, LAYOUT, options);
-  const [model, tokens] = files as [string, string];
-  await checkModelMetadata(model, SENSEVOICE_METADATA, FIX);
-  // The language is a load-time hint in sherpa (empty = detect): one recogniser per hint used.
-  const recognizer = (language: string): SpeechModel => ({
-    kind: 'recognizer',
-    key: `sensevoice:${model}:${language}`,
-    name: path.basename(dir),
-    fix: FIX,
-    config: {
-      featConfig: { sampleRate: 16_000, featureDim: 80 },
-      modelConfig: {
-        senseVoice: { model, language, useInverseTextNormalization: 1 },
-        tokens,
-        numThreads: Math.max(1, Math.floor(options.threads)),
-        provider: 'cpu',
-        debug: 0,
-      },
-    },
-  });
-  return SherpaAsrEngine.create({
-    id: 'sensevoice',
-    model: recognizer(''),
-    modelFor: recognizer,
-    capabilities: { translate: false, wordTimestamps: true, languageDetection: true, emotion: true },
-    languages: SENSEVOICE_LANGUAGES,
-    // SenseVoice's output frames are LFR frames: 6 × 10 ms.
-    tokenSeconds: 0.06,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.maxRssBytes !== undefined ? { maxRssBytes: options.maxRssBytes } : {}),
-  });
+export function createSensevoiceEngine(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
+  return sensevoiceDescriptor.create(options);
 }

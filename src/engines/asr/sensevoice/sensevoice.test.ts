@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TINY_WORDS, writeTinySenseVoice } from '../../../../test/fixtures/models/make-tiny-sherpa.js';
+import { whiteNoise } from '../../../audio/test-signals.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { isApiError } from '../../../errors.js';
 import type { SherpaAsrEngine } from '../sherpa/recognizer.js';
@@ -30,14 +31,9 @@ function running(pid: number): boolean {
   }
 }
 
-/** White noise at 16 kHz: every frame voiced, loud. */
-function noise(seconds: number, gain = 0.6): PcmAudio {
-  let seed = 7;
-  const samples = Float32Array.from({ length: Math.round(seconds * 16_000) }, () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return (seed / 0x7fffffff - 0.5) * gain;
-  });
-  return { samples, sampleRate: 16_000 };
+/** Loud white noise at 16 kHz: every frame voiced. */
+function noise(seconds: number): PcmAudio {
+  return { samples: whiteNoise(Math.round(seconds * 16_000), 0.3), sampleRate: 16_000 };
 }
 
 before(() => {

@@ -4,8 +4,10 @@
  */
 import { ApiError } from '../../../errors.js';
 import { locateModelFolder } from '../../model-file.js';
+import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import { firstFile } from '../../speech-host/model-checks.js';
-import type { AsrEngineOptions } from '../types.js';
+import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
+import type { SherpaAsrEngine } from './recognizer.js';
 
 /** Settings of the sherpa-onnx recognisers beyond the common ones. */
 export interface SherpaAsrOptions extends AsrEngineOptions {
@@ -48,4 +50,44 @@ export async function findModelFolder(engine: string, defaultModel: string, layo
     );
   }
   return { dir: location.path, files: (await layoutFiles(location.path, layout))! };
+}
+
+/** What differs between the sherpa-onnx recognisers' descriptors. */
+export interface SherpaAsrSpec {
+  /** Engine id (`sensevoice`). */
+  id: string;
+  /** The model's name in messages (`SenseVoice`). */
+  model: string;
+  description: string;
+  /** Catalogue name looked for when no model is configured. */
+  defaultModel: string;
+  layout: FolderLayout;
+  /** Checks the files found and starts the engine. */
+  start(folder: FoundFolder, options: SherpaAsrOptions): Promise<SherpaAsrEngine>;
+}
+
+/** A sherpa recogniser's descriptor (its `create` gives the concrete engine, for tests and benchmarks). */
+export interface SherpaAsrDescriptor extends AsrEngineDescriptor {
+  create(options: SherpaAsrOptions): Promise<SherpaAsrEngine>;
+}
+
+/** A sherpa recogniser's descriptor: the binding and the folder are checked by `probe` and `create` alike. */
+export function sherpaAsrDescriptor(spec: SherpaAsrSpec): SherpaAsrDescriptor {
+  return {
+    id: spec.id,
+    description: spec.description,
+    async probe(options: AsrEngineOptions): Promise<AsrAvailability> {
+      if (!hasSherpaBinding()) return { available: false, reason: sherpaMissing(spec.id).message };
+      try {
+        await findModelFolder(spec.model, spec.defaultModel, spec.layout, options);
+        return { available: true };
+      } catch (e) {
+        return { available: false, reason: e instanceof Error ? e.message : String(e) };
+      }
+    },
+    async create(options: SherpaAsrOptions): Promise<SherpaAsrEngine> {
+      if (!hasSherpaBinding()) throw sherpaMissing(spec.id);
+      return spec.start(await findModelFolder(spec.model, spec.defaultModel, spec.layout, options), options);
+    },
+  };
 }
