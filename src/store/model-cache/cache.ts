@@ -3,7 +3,7 @@
  *
  * ```
  * <dir>/
- *   kokoro-82m/                  files at their catalogue paths, plus
+ *   kokoro-82m-int8/             files at their catalogue paths, plus
  *     parley-manifest.json       what was verified: sha256, size, url, time (per file)
  *   whisper-base.en/ggml-base.en.bin
  *   my-own-model.gguf            anything else a user put here is listed and resolvable by name
