@@ -205,7 +205,7 @@ export function engineTimeout(engine: string, timeoutMs: number): ApiError {
 
 function crashError(model: SpeechModel, doing: string, e: ChildExitError): ApiError {
   return ApiError.engineUnavailable(
-    `The speech engine stopped (${e.how}) while ${doing} with the model '${model.name}'; ` +
+    `The speech engine stopped (${e.how}) while ${doing} (model '${model.name}'); ` +
       `the model may be damaged or not in the layout sherpa-onnx expects. ${model.fix} The engine restarts for the next request.`,
     e,
   );
