@@ -17,13 +17,21 @@ function isFile(p: string): boolean {
   }
 }
 
+/** How model names are resolved: the cache's resolver, and the folder of the cache. */
+interface LocateOptions {
+  modelsDir?: string;
+  resolveModel?: (name: string) => string | Promise<string>;
+}
+
 /**
- * Resolves `name`: through `resolveModel` when given (the model cache), else as a path (relative to
- * the working directory), else as a file name in `modelsDir` (also with `extension` appended).
+ * Tries the places `name` may be, in order — through `resolveModel` when given (the model cache),
+ * as a path (relative to the working directory), as a name in `modelsDir` (and, for files, with
+ * `extension` appended) — and returns the first that `accept` takes.
  */
-export async function locateModelFile(
+async function locate(
   name: string,
-  options: { modelsDir?: string; resolveModel?: (name: string) => string | Promise<string>; extension?: string },
+  options: LocateOptions & { extension?: string },
+  accept: (candidate: string) => Promise<boolean>,
 ): Promise<ModelFileLocation> {
   const candidates: string[] = [];
   let resolverError: unknown;
@@ -43,7 +51,33 @@ export async function locateModelFile(
   for (const c of candidates) {
     if (tried.includes(c)) continue;
     tried.push(c);
-    if (isFile(c)) return { found: true, path: c };
+    if (await accept(c)) return { found: true, path: c };
   }
   return { found: false, name, tried, resolverError };
+}
+
+/**
+ * Resolves `name` to a file: through `resolveModel` when given (the model cache), else as a path
+ * (relative to the working directory), else as a file name in `modelsDir` (also with `extension`
+ * appended).
+ */
+export function locateModelFile(name: string, options: LocateOptions & { extension?: string }): Promise<ModelFileLocation> {
+  return locate(name, options, async (c) => isFile(c));
+}
+
+/**
+ * Resolves a model *folder* (sherpa-onnx layouts: SenseVoice, Parakeet, Moonshine, Kokoro,
+ * Piper) the same way; `isComplete` says whether a candidate folder holds what the engine needs,
+ * and the first complete one wins.
+ */
+export function locateModelFolder(name: string, options: LocateOptions, isComplete: (dir: string) => Promise<boolean>): Promise<ModelFileLocation> {
+  return locate(name, options, async (c) => isDirectory(c) && (await isComplete(c)));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import { buildTinyWhisperModel } from '../../../test/fixtures/models/make-tiny-whisper.js';
+import { hostExecArgv } from '../supervised-child.js';
 import { clampTime, defaultTimeoutMs, wordsToSegments } from './common.js';
 import { languageName, normaliseLanguage } from './languages.js';
 import { parseCliOutput, wavBytes } from './pocketsphinx/cli.js';
 import { cleanWord } from './pocketsphinx/ffi.js';
-import { hostExecArgv, tokensToWords } from './whisper/engine.js';
+import { tokensToWords } from './whisper/engine.js';
 import { readWhisperModelInfo } from './whisper/model-file.js';
 
 test('ends a segment after a sentence, at a long pause, or when it grows too long', () => {

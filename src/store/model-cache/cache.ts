@@ -3,7 +3,7 @@
  *
  * ```
  * <dir>/
- *   kokoro-82m/                  files at their catalogue paths, plus
+ *   kokoro-82m-int8/             files at their catalogue paths, plus
  *     parley-manifest.json       what was verified: sha256, size, url, time (per file)
  *   whisper-base.en/ggml-base.en.bin
  *   my-own-model.gguf            anything else a user put here is listed and resolvable by name
@@ -20,6 +20,7 @@ import path from 'node:path';
 import { ApiError } from '../../errors.js';
 import { type CatalogueEntry, type CatalogueFile, DEFAULT_CATALOGUE, entrySize, findEntry, type ModelKind } from './catalogue.js';
 import { type DownloadOptions, downloadFile, sha256File } from './download.js';
+import { extractTarBz2 } from './extract.js';
 
 /** Name of the per-model manifest file inside its folder. */
 export const MANIFEST_FILE = 'parley-manifest.json';
@@ -105,6 +106,8 @@ export interface ManifestFileRecord {
   source: 'catalogue' | 'trust-on-first-use';
   /** ISO time of the verification. */
   verifiedAt: string;
+  /** For an archive: unpacked into the model folder (the archive itself is not kept). */
+  extracted?: boolean;
 }
 
 /** Content of `parley-manifest.json`. */
@@ -203,8 +206,7 @@ export class ModelCache {
     for (const f of entry.files) {
       const record = manifest?.files[f.path];
       const size = f.size ?? record?.size ?? null;
-      const onDisk = await statSafe(this.filePath(entry, f));
-      const present = onDisk?.isFile() === true && (size === null || onDisk.size === size);
+      const present = f.extract ? await this.unpacked(entry, f, record) : await hasFile(this.filePath(entry, f), size);
       files.push({ path: f.path, url: this.urlOf(f), size, sha256: f.sha256 ?? record?.sha256 ?? null, present });
     }
     const sizeOnDisk = await diskUsage(dir);
@@ -312,9 +314,9 @@ export class ModelCache {
       // fetch elsewhere otherwise — before anything touches the network.
       const missing: CatalogueFile[] = [];
       for (const f of entry.files) {
-        const size = f.size ?? manifest.files[f.path]?.size ?? null;
-        const onDisk = await statSafe(this.filePath(entry, f));
-        if (!onDisk || (size !== null && onDisk.size !== size)) missing.push(f);
+        const record = manifest.files[f.path];
+        const present = f.extract ? await this.unpacked(entry, f, record) : await hasFile(this.filePath(entry, f), f.size ?? record?.size ?? null);
+        if (!present) missing.push(f);
       }
       if (missing.length > 0) throw this.offlineRefusal(entry, missing);
     }
@@ -336,13 +338,27 @@ export class ModelCache {
         const fromManifest = f.sha256 === null && record !== undefined;
         const url = this.urlOf(f);
 
+        if (f.extract && (await this.unpacked(entry, f, record))) {
+          skipped.push(f.path);
+          before += record!.size;
+          options.onProgress?.(before, total, f.path);
+          continue;
+        }
         const existing = await statSafe(dest);
         if (existing?.isFile() && (expectedSize === null || existing.size === expectedSize)) {
           const { sha256, size } = await sha256File(dest);
           if (expectedSha === null || sha256 === expectedSha) {
+            // A verified archive left by a pull that stopped before unpacking it.
+            if (f.extract) await this.unpack(entry, f, dest, options.signal);
             skipped.push(f.path);
-            if (!record || record.sha256 !== sha256) {
-              manifest = await this.record(manifest, f, { sha256, size, url, source: f.sha256 ? 'catalogue' : 'trust-on-first-use' });
+            if (!record || record.sha256 !== sha256 || (f.extract && record.extracted !== true)) {
+              manifest = await this.record(manifest, f, {
+                sha256,
+                size,
+                url,
+                source: f.sha256 ? 'catalogue' : 'trust-on-first-use',
+                ...(f.extract ? { extracted: true } : {}),
+              });
             }
             before += size;
             options.onProgress?.(before, total, f.path);
@@ -365,6 +381,7 @@ export class ModelCache {
           onProgress: options.onProgress ? (done) => options.onProgress?.(base + done, total, f.path) : undefined,
         });
         transferred += result.transferred;
+        if (f.extract) await this.unpack(entry, f, dest, options.signal);
         downloaded.push(f.path);
         before += result.size;
         manifest = await this.record(manifest, f, {
@@ -372,6 +389,7 @@ export class ModelCache {
           size: result.size,
           url,
           source: f.sha256 ? 'catalogue' : 'trust-on-first-use',
+          ...(f.extract ? { extracted: true } : {}),
         });
       }
       return { name: entry.name, path: this.mainPath(entry), downloaded, skipped, transferred, manifest };
@@ -472,6 +490,32 @@ export class ModelCache {
     return entry;
   }
 
+  /** Whether archive `f` was unpacked: the manifest holds its verified checksum and what it contains is there. */
+  private async unpacked(entry: CatalogueEntry, f: CatalogueFile, record: ManifestFileRecord | undefined): Promise<boolean> {
+    if (!f.extract || !record || record.extracted !== true) return false;
+    if (f.sha256 !== null && record.sha256 !== f.sha256) return false;
+    for (const p of f.extract.contains) if (!(await statSafe(this.filePath(entry, { ...f, path: p })))) return false;
+    return true;
+  }
+
+  /** Unpacks the verified archive at `archive` into the model folder, then deletes it. */
+  private async unpack(entry: CatalogueEntry, f: CatalogueFile, archive: string, signal: AbortSignal | undefined): Promise<void> {
+    const { root, contains } = f.extract!;
+    try {
+      await extractTarBz2(archive, this.modelDir(entry.name), root, signal);
+      const missing: string[] = [];
+      for (const p of contains) if (!(await statSafe(this.filePath(entry, { ...f, path: p })))) missing.push(p);
+      if (missing.length > 0) throw new Error(`it lacks ${missing.join(', ')}`);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw ApiError.engineUnavailable(
+        `Model '${entry.name}': ${f.path} could not be unpacked (${e instanceof Error ? e.message : String(e)}). Run \`parley models pull ${entry.name}\` again.`,
+        e,
+      );
+    }
+    await rm(archive, { force: true });
+  }
+
   private modelDir(name: string): string {
     return path.join(this.dir, name);
   }
@@ -546,6 +590,12 @@ async function statSafe(target: string) {
   } catch {
     return null;
   }
+}
+
+/** A file of the expected size (any size when `size` is null) is at `target`. */
+async function hasFile(target: string, size: number | null): Promise<boolean> {
+  const s = await statSafe(target);
+  return s?.isFile() === true && (size === null || s.size === size);
 }
 
 async function readdirSafe(dir: string): Promise<string[]> {

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_CATALOGUE, entrySize, findEntry, KOKORO_VOICES } from './catalogue.js';
+import { KOKORO_VOICE_MAP } from '../../engines/tts/kokoro/voices.js';
+import { DEFAULT_CATALOGUE, entrySize, findEntry } from './catalogue.js';
 
 describe('the built-in catalogue', () => {
   it('has unique names and well-formed files', () => {
@@ -28,10 +24,16 @@ describe('the built-in catalogue', () => {
     }
   });
 
-  it('pins every URL to a commit rather than a branch', () => {
+  it('pins every Hugging Face URL to a commit rather than a branch, and every release asset to a checksum', () => {
     for (const entry of DEFAULT_CATALOGUE) {
       for (const f of entry.files) {
-        assert.match(f.url, /^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/[0-9a-f]{40}\//, f.url);
+        if (f.url.startsWith('https://github.com/')) {
+          // sherpa-onnx's release assets: named by release; the SHA-256 holds them to the bytes.
+          assert.match(f.url, /^https:\/\/github\.com\/k2-fsa\/sherpa-onnx\/releases\/download\/[^/]+\/[^/]+\.tar\.bz2$/, f.url);
+          assert.ok(f.sha256 && f.extract, `${entry.name}: ${f.path} is a checksummed archive`);
+        } else {
+          assert.match(f.url, /^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/[0-9a-f]{40}\//, f.url);
+        }
         assert.ok(f.url.endsWith(`/${f.path.split('/').at(-1)}`), `${f.url} names ${f.path}`);
       }
     }
@@ -39,7 +41,14 @@ describe('the built-in catalogue', () => {
 
   it('offers the defaults the issue asks for', () => {
     for (const name of [
-      'kokoro-82m',
+      'kokoro-82m-int8',
+      'sensevoice-small-int8',
+      'parakeet-tdt-0.6b-v2-int8',
+      'moonshine-tiny-en-int8',
+      'moonshine-base-en-int8',
+      'piper-en_US-amy-medium',
+      'piper-de_DE-thorsten-medium',
+      'piper-es_ES-davefx-medium',
       'whisper-tiny',
       'whisper-tiny.en',
       'whisper-base',
@@ -50,7 +59,8 @@ describe('the built-in catalogue', () => {
     ]) {
       assert.ok(findEntry(DEFAULT_CATALOGUE, name), name);
     }
-    assert.equal(findEntry(DEFAULT_CATALOGUE, 'kokoro-82m')?.kind, 'tts');
+    assert.equal(findEntry(DEFAULT_CATALOGUE, 'kokoro-82m-int8')?.kind, 'tts');
+    assert.equal(findEntry(DEFAULT_CATALOGUE, 'sensevoice-small-int8')?.engine, 'sensevoice');
     const toxicBert = findEntry(DEFAULT_CATALOGUE, 'toxic-bert');
     assert.equal(toxicBert?.kind, 'safety');
     assert.equal(toxicBert?.main, undefined, 'the classifier takes the folder');
@@ -59,52 +69,25 @@ describe('the built-in catalogue', () => {
     assert.equal(entrySize(findEntry(DEFAULT_CATALOGUE, 'whisper-tiny')!), 77_691_713);
   });
 
-  it('ships the Kokoro model, tokenizer and every voice of the OpenAI voice map', () => {
-    const kokoro = findEntry(DEFAULT_CATALOGUE, 'kokoro-82m')!;
+  it("ships Kokoro in sherpa-onnx's layout, with voices.bin holding the voices of the OpenAI map", () => {
+    const kokoro = findEntry(DEFAULT_CATALOGUE, 'kokoro-82m-int8')!;
     const paths = kokoro.files.map((f) => f.path);
-    for (const p of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx']) assert.ok(paths.includes(p), p);
-    for (const voice of [
-      'af_alloy',
-      'af_heart',
-      'af_bella',
-      'af_nova',
-      'af_sky',
-      'af_sarah',
-      'af_nicole',
-      'am_echo',
-      'am_onyx',
-      'am_adam',
-      'am_michael',
-      'am_puck',
-      'bf_emma',
-      'bm_fable',
-      'bm_george',
-    ]) {
-      assert.ok(paths.includes(`voices/${voice}.bin`), voice);
+    for (const p of ['model.int8.onnx', 'voices.bin', 'tokens.txt', 'lexicon-us-en.txt', 'espeak-ng-data.tar.bz2']) assert.ok(paths.includes(p), p);
+    // voices.bin of v1.0: 53 speakers × 510 × 256 float32 (the map's voices are among them).
+    assert.equal(kokoro.files.find((f) => f.path === 'voices.bin')?.size, 53 * 510 * 256 * 4);
+    assert.ok(Object.values(KOKORO_VOICE_MAP).every((r) => /^[ab][fm]_/.test(r.voice)));
+  });
+
+  it('unpacks each Piper archive into its model folder with the voice, tokens.txt and espeak-ng-data', () => {
+    for (const name of ['piper-en_US-amy-medium', 'piper-de_DE-thorsten-medium', 'piper-es_ES-davefx-medium']) {
+      const [archive] = findEntry(DEFAULT_CATALOGUE, name)!.files;
+      assert.equal(archive?.extract?.root, `vits-${name}-int8`);
+      assert.deepEqual(archive?.extract?.contains, [`${name.slice('piper-'.length)}.onnx`, 'tokens.txt', 'espeak-ng-data/phontab']);
     }
   });
 
   it("has a checksum for every file but toxic-bert's vocab.txt (Hugging Face publishes none for small files)", () => {
     const unverified = DEFAULT_CATALOGUE.flatMap((e) => e.files.filter((f) => f.sha256 === null).map((f) => `${e.name}/${f.path}`));
     assert.deepEqual(unverified, ['toxic-bert/vocab.txt']);
-  });
-
-  it('matches the voice packs that the kokoro-js package ships, byte for byte', async (t) => {
-    let voicesDir: string;
-    try {
-      // The entry point is dist/kokoro.*; the voices sit beside dist/ (package.json is not exported).
-      voicesDir = path.join(path.dirname(createRequire(import.meta.url).resolve('kokoro-js')), '..', 'voices');
-    } catch {
-      voicesDir = '';
-    }
-    if (!voicesDir || !existsSync(voicesDir)) {
-      t.skip('kokoro-js is not installed');
-      return;
-    }
-    for (const [voice, sha] of Object.entries(KOKORO_VOICES)) {
-      const data = await readFile(path.join(voicesDir, `${voice}.bin`));
-      assert.equal(data.length, 522_240, voice);
-      assert.equal(createHash('sha256').update(data).digest('hex'), sha, voice);
-    }
   });
 });

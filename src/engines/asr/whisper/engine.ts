@@ -5,14 +5,11 @@
  * times out or is aborted kills the host (whisper.cpp cannot be interrupted otherwise); the next
  * call starts a fresh one and reloads the model.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import type { Socket } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { floatToInt16 } from '../../../audio/pcm.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import { SerialQueue } from '../../../lib/limiter.js';
+import { ChildExitError, SupervisedChild, siblingEntry } from '../../supervised-child.js';
 import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
 import { normaliseLanguage, WHISPER_LANGUAGES } from '../languages.js';
 import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
@@ -32,8 +29,6 @@ export interface WhisperEngineSettings {
 
 /** Longest a model load may take before the host is considered stuck. */
 const LOAD_TIMEOUT_MS = 120_000;
-/** How much of the host's stderr (whisper.cpp's log) is kept for error reports. */
-const STDERR_TAIL = 4096;
 
 export class WhisperEngine implements AsrEngine {
   readonly id = 'whisper';
@@ -228,42 +223,14 @@ export function tokensToWords(tokens: readonly HostSegment[], durationSec: numbe
   return words;
 }
 
-/** The child process and its one in-flight request. */
+/** The whisper host: a supervised child process holding one whisper.cpp context. */
 class WhisperHost {
-  private stderr = '';
-  private pending: { resolve: (r: HostReply) => void; reject: (e: unknown) => void } | undefined;
   private nextId = 1;
-  private dead = false;
-  private killReason: unknown;
 
-  private constructor(private readonly child: ChildProcess) {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL);
-    });
-    child.on('message', (reply: HostReply) => {
-      const p = this.pending;
-      this.pending = undefined;
-      this.idle();
-      p?.resolve(reply);
-    });
-    child.on('exit', (code, signal) => {
-      this.dead = true;
-      const p = this.pending;
-      this.pending = undefined;
-      p?.reject(this.killReason ?? this.crash(`exited (${signal ?? `code ${code}`})`));
-    });
-    child.on('error', (e) => {
-      this.dead = true;
-      const p = this.pending;
-      this.pending = undefined;
-      p?.reject(this.killReason ?? this.crash(`failed: ${e.message}`));
-    });
-    this.idle();
-  }
+  private constructor(private readonly child: SupervisedChild<HostRequest, HostReply>) {}
 
   get alive(): boolean {
-    return !this.dead;
+    return this.child.alive;
   }
 
   get pid(): number | undefined {
@@ -273,10 +240,9 @@ class WhisperHost {
   /** Forks the host and loads the model. */
   static async start(modelPath: string): Promise<WhisperHost> {
     const host = new WhisperHost(
-      fork(hostEntry(), [], {
-        serialization: 'advanced',
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        execArgv: hostExecArgv(process.execArgv),
+      SupervisedChild.fork<HostRequest, HostReply>({
+        entry: siblingEntry(import.meta.url, 'host'),
+        name: 'whisper host',
         // ggml's OpenMP threads spin while they wait; on a machine shared with other work that
         // made 2 threads twice as slow as 1 (measured: 23 s vs 11 s per encoder window). Passive
         // waiting keeps 2 threads at par under load. An explicit setting wins.
@@ -317,82 +283,19 @@ class WhisperHost {
 
   /** Ends the process; a pending call rejects with `reason`. */
   kill(reason: unknown): void {
-    if (this.dead) return;
-    this.killReason = reason;
-    this.dead = true;
-    const p = this.pending;
-    this.pending = undefined;
-    this.child.kill('SIGKILL');
-    p?.reject(reason);
+    this.child.kill(reason);
   }
 
   stderrTail(): string {
-    return this.stderr;
+    return this.child.stderrTail();
   }
 
+  /** One request; the host dying is a 500 whose cause (exit code, whisper.cpp's log) goes to the log. */
   private call(request: HostRequest): Promise<HostReply> {
-    if (this.dead) return Promise.reject(this.killReason ?? this.crash('is not running'));
-    if (this.pending) return Promise.reject(new Error('whisper host is busy'));
-    return new Promise<HostReply>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.busy();
-      this.child.send(request, (e) => {
-        if (e && this.pending) {
-          this.pending = undefined;
-          reject(this.crash(`could not be reached: ${e.message}`));
-        }
-      });
+    return this.child.request(request).catch((e: unknown) => {
+      throw e instanceof ChildExitError ? ApiError.internal(new Error(`whisper host exited (${e.signal ?? `code ${e.code}`})\n${e.stderr}`)) : e;
     });
   }
-
-  private crash(what: string): ApiError {
-    return ApiError.internal(new Error(`whisper host ${what}\n${this.stderr}`));
-  }
-
-  // An idle host must not keep the server (or a script) alive; a busy one must. The process,
-  // the IPC channel and the stderr pipe each hold the event loop.
-  private busy(): void {
-    this.child.ref();
-    this.child.channel?.ref();
-    (this.child.stderr as Socket | null)?.ref();
-  }
-
-  private idle(): void {
-    this.child.unref();
-    this.child.channel?.unref();
-    (this.child.stderr as Socket | null)?.unref();
-  }
-}
-
-/** Node options that take a value and that the host needs too (module loaders such as tsx). */
-const LOADER_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
-
-/**
- * The parent's Node options the host should inherit: loaders and conditions (so host.ts runs
- * under tsx in development), source maps, experimental switches. Everything else is dropped —
- * `-e`/`--eval` would make the child run the parent's script instead of the host, `--inspect`
- * would clash on the port, `--test` would make it a test runner.
- */
-export function hostExecArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (LOADER_OPTIONS.has(name)) {
-      if (eq > 0) out.push(arg);
-      else if (i + 1 < argv.length) out.push(arg, argv[++i]!);
-    } else if (name.startsWith('--experimental-') || name === '--enable-source-maps' || name === '--no-warnings') {
-      out.push(arg);
-    }
-  }
-  return out;
-}
-
-/** host.ts under tsx (tests, dev), host.js once compiled. */
-function hostEntry(): string {
-  const self = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(self), `host${path.extname(self)}`);
 }
 
 function describe(e: unknown): string {
