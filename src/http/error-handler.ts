@@ -59,8 +59,11 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       return;
     }
     const apiError = toApiError(error, bodyLimit);
-    if (apiError.status >= 500) {
+    if (apiError.status === 500) {
       request.log.error({ err: apiError.cause ?? error }, 'request failed');
+    } else if (apiError.status >= 500) {
+      // Overload, a missing model, an upstream down: conditions to watch, not faults of this server.
+      request.log.warn({ code: apiError.code, status: apiError.status }, apiError.message);
     } else {
       request.log.info({ code: apiError.code, param: apiError.param, status: apiError.status }, apiError.message);
     }

@@ -8,6 +8,13 @@ import { type Config, loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/server.js';
 import { createRuntime, type Runtime } from '../../src/runtime/host.js';
 
+/** One line of the server's JSON log (pino). */
+export interface LogLine {
+  level: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
 export interface TestServer {
   url: string;
   config: Config;
@@ -26,13 +33,19 @@ export function tempDir(prefix = 'parley-test-'): string {
 }
 
 /** Starts the real server in-process on a free loopback port. `env` holds PARLEY_* settings. */
-export async function startTestServer(env: Record<string, string> = {}, options: { batch?: BatchWorkerOptions } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { batch?: BatchWorkerOptions; log?: LogLine[] } = {}): Promise<TestServer> {
   const dataDir = tempDir();
   const config = loadConfig({ env: { PARLEY_DATA_DIR: dataDir, PARLEY_PORT: '0', PARLEY_LOG_LEVEL: 'silent', PARLEY_OFFLINE: '1', ...env } });
   const runtime = await createRuntime(config);
   // PARLEY_TEST_LOG=FILE keeps the servers' warnings and errors there (debugging a failing test).
   const logFile = process.env.PARLEY_TEST_LOG;
-  const app = await buildApp(runtime.services, { logger: logFile ? { level: 'warn', file: logFile } : false });
+  // `options.log` collects every log line (info and up) as parsed JSON, for tests about what is logged.
+  const logger = options.log
+    ? { level: 'info', stream: { write: (line: string) => void options.log!.push(JSON.parse(line) as LogLine) } }
+    : logFile
+      ? { level: 'warn', file: logFile }
+      : false;
+  const app = await buildApp(runtime.services, { logger });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   runtime.markReady();
   const batchWorker = await startBatchWorker(app, runtime, options.batch);
