@@ -15,6 +15,8 @@ import { configFromProgram, reportFailure } from './main.js';
 interface Connection {
   url: string;
   key?: string;
+  /** The flags to repeat in a hint (`--url …` when the user gave one), so a suggested command works as printed. */
+  flags: string;
 }
 
 interface WireBatch {
@@ -42,7 +44,8 @@ function connection(config: Config, opts: { url?: string; key?: string }): Conne
         : config.host;
   // PARLEY_API_KEY is what `parley chat --url` reads too; else the server's own first key.
   const key = opts.key ?? process.env.PARLEY_API_KEY ?? config.apiKeys[0];
-  return { url: (opts.url ?? `http://${host}:${config.port}`).replace(/\/+$/, ''), key };
+  const url = (opts.url ?? `http://${host}:${config.port}`).replace(/\/+$/, '');
+  return { url, key, flags: opts.url ? ` --url ${url}` : '' };
 }
 
 async function call<T>(conn: Connection, method: string, route: string, body?: unknown): Promise<T> {
@@ -182,7 +185,7 @@ async function waitFor(conn: Connection, id: string, intervalMs: number): Promis
       bar.update(b);
       if (TERMINAL.has(b.status)) return b;
       if (interrupted) {
-        process.stderr.write(`\nstopped waiting; the batch goes on. Check it with: parley batch status ${id}\n`);
+        process.stderr.write(`\nstopped waiting; the batch goes on. Check it with: parley batch status ${id}${conn.flags}\n`);
         return b;
       }
       await new Promise((r) => setTimeout(r, intervalMs));
@@ -235,7 +238,7 @@ export function batchCommand(program: Command): Command {
             if (!opts.wait) return;
             const final = await waitFor(c, batch.id, Math.max(100, Number(opts.interval) || 1000));
             process.stderr.write(`${summary(final)}\n`);
-            if (final.status === 'completed') process.stderr.write(`results: parley batch results ${final.id} > results.jsonl\n`);
+            if (final.status === 'completed') process.stderr.write(`results: parley batch results ${final.id}${c.flags} > results.jsonl\n`);
             else process.exitCode = 1;
           } catch (e) {
             reportFailure(e);
@@ -306,7 +309,7 @@ export function batchCommand(program: Command): Command {
             throw new Error(
               TERMINAL.has(b.status)
                 ? `batch ${id} (${b.status}) has no ${opts.errors ? 'error' : 'output'} file`
-                : `batch ${id} is ${b.status}: its files are written when it ends (parley batch status ${id} --wait)`,
+                : `batch ${id} is ${b.status}: its files are written when it ends (parley batch status ${id}${c.flags} --wait)`,
             );
           }
           const res = await call<Response>(c, 'GET', `/v1/files/${fileId}/content`);

@@ -131,7 +131,7 @@ export function modelsCommand(getOptions: () => Promise<ModelsCommandOptions>, i
       run(stderr, async () => {
         const cache = await openCache();
         const { freed } = await cache.remove(name);
-        stdout.write(`Removed ${name} (${formatBytes(freed)} freed).\n`);
+        stdout.write(freed > 0 ? `Removed ${name} (${formatBytes(freed)} freed).\n` : `${name} was not installed: removed its empty folder.\n`);
       }),
     );
 
