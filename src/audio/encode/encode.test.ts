@@ -15,7 +15,7 @@ import type { AudioEncoder, OutputFormat } from '../types.js';
 import { AacEncoder, adtsFrameLength } from './aac.js';
 import { FrameCounter } from './ffmpeg-encoder.js';
 import { CONTENT_TYPES, createEncoder, type EncoderOptions, encodeAll, OUTPUT_FORMATS } from './index.js';
-import { idleMp3Instances, Mp3Encoder } from './mp3.js';
+import { idleMp3Instances } from './mp3.js';
 import { oggCrc32 } from './ogg.js';
 import { OPUS_PRE_SKIP } from './opus.js';
 
@@ -523,7 +523,7 @@ function mp3Frames(bytes: Uint8Array): number {
 describe('mp3 in process (LAME compiled to WebAssembly)', () => {
   for (const streaming of [false, true]) {
     test(`${streaming ? 'streaming: ' : ''}bare CBR frames that ffprobe accepts and that decode back to the tone`, async () => {
-      const { bytes } = await feedChunked(new Mp3Encoder({ streaming }), input);
+      const { bytes } = await feedChunked(createEncoder('mp3', { streaming }), input);
       // No ID3 tag and no Xing/Info frame: the stream is frames from the first byte to the last.
       const frames = mp3Frames(bytes);
       const head = Buffer.from(bytes.subarray(0, MP3_FRAME_BYTES)).toString('latin1');
