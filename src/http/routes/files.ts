@@ -4,6 +4,7 @@ import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT } from '../../store/fil
 import { ApiError } from '../errors.js';
 import { apiVersion, type ResourceRouteOptions } from '../mount.js';
 import { limitParam } from '../params.js';
+import { multipartError, multipartParts } from '../multipart.js';
 
 /** Purposes a client may upload with (`batch_output` and `assistants_output` are written by the server). */
 export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
@@ -44,9 +45,6 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
 
   app.post(`${prefix}/files`, async (request, reply) => {
     check(request);
-    if (!request.isMultipart()) {
-      throw ApiError.invalidRequest(null, "Expected a multipart/form-data request body with 'file' and 'purpose' fields.", 'unsupported_content_type');
-    }
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > MAX_FILE_BYTES + MULTIPART_OVERHEAD) {
       reply.header('connection', 'close');
@@ -60,7 +58,8 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
     const laterPurpose = new Promise<string>((resolve, reject) => (settlePurpose = { resolve, reject }));
     laterPurpose.catch(() => undefined);
     let creating: Promise<FileRecord> | undefined;
-    for await (const part of request.parts({ limits: { fileSize: MAX_FILE_BYTES + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } })) {
+    const parts = multipartParts(request, { fileSize: MAX_FILE_BYTES + 1, files: 1, fields: 20, fieldSize: 64 * 1024 }, "'file' and 'purpose' fields");
+    for await (const part of parts) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || creating) {
           part.file.resume();
@@ -78,7 +77,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
             () => true,
           ),
         ]);
-        if (failed) await creating;
+        if (failed) await creating.catch((e) => Promise.reject(multipartError(request, e)));
       } else {
         fields.set(part.fieldname, String(part.value));
       }
@@ -88,7 +87,7 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
     if (purpose === undefined || purpose === '') settlePurpose.reject(ApiError.missingParameter('purpose'));
     else if (!(UPLOAD_PURPOSES as readonly string[]).includes(purpose)) settlePurpose.reject(ApiError.invalidValue('purpose', purpose, UPLOAD_PURPOSES));
     else settlePurpose.resolve(purpose);
-    return wireFile(await creating);
+    return wireFile(await creating.catch((e) => Promise.reject(multipartError(request, e))));
   });
 
   app.get(`${prefix}/files`, async (request) => {
