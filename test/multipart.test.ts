@@ -3,6 +3,8 @@
  * each is a 400 with OpenAI's error shape, never a 500.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertWireError, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -21,6 +23,8 @@ function goodBody(): string {
 const MALFORMED: { name: string; contentType: string; body: () => string }[] = [
   { name: 'a body cut off inside the file part', contentType: FORM, body: () => goodBody().slice(0, goodBody().indexOf('custom_id') + 4) },
   { name: 'a body cut off before the closing boundary', contentType: FORM, body: () => goodBody().slice(0, -(B.length + 8)) },
+  // Cut right after the file part's headers: the parser reports it on the file stream only.
+  { name: 'a body cut off where the file data starts', contentType: FORM, body: () => goodBody().slice(0, goodBody().indexOf('{"custom_id"') + 1) },
   { name: 'a body with no boundary line at all', contentType: FORM, body: () => 'just some text, not a form' },
   { name: 'a content type without a boundary parameter', contentType: 'multipart/form-data', body: goodBody },
   { name: 'an empty boundary parameter', contentType: 'multipart/form-data; boundary=', body: goodBody },
@@ -55,6 +59,13 @@ describe('malformed multipart bodies are 400s on every multipart endpoint', () =
       }
     });
   }
+
+  test('keeps no file from a rejected upload', async () => {
+    // The store removes what it wrote just after the answer: wait for that (bounded).
+    const dir = path.join(server.config.dataDir, 'files');
+    for (let i = 0; i < 100 && fs.readdirSync(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(fs.readdirSync(dir), [], 'nothing stored, not even a .part');
+  });
 
   test('names what is wrong when the body is cut off or the boundary is missing', async () => {
     const cut = await rawRequest(server.url, { path: '/v1/files', headers: { 'content-type': FORM }, body: MALFORMED[0]!.body() });

@@ -46,8 +46,11 @@ function malformed(cause?: unknown): ApiError {
  * (an ApiError, a Fastify limit error, a disk error of the route's own).
  */
 export function multipartError(request: FastifyRequest, e: unknown): unknown {
-  if (e instanceof ApiError || hasFastifyCode(e) || !failedBodies.has(request)) return e;
-  return malformed(failedBodies.get(request));
+  if (e instanceof ApiError || hasFastifyCode(e)) return e;
+  if (failedBodies.has(request)) return malformed(failedBodies.get(request));
+  // A file part's stream that closed before its end: the body stopped in the middle of it.
+  if ((e as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return malformed(e);
+  return e;
 }
 
 /** Refuses, with a 400, a request that is not multipart/form-data or whose boundary is missing. */
@@ -77,11 +80,20 @@ export async function* multipartParts(request: FastifyRequest, limits: Multipart
       if (part.type === 'file') {
         // The parser may have failed the stream already (the whole body arrived in one piece):
         // then the error is stored on it, else it comes as an event.
-        const mark = (e: unknown): void => {
+        const file = part.file;
+        const fail = (e: unknown): void => {
           if (e && !(e instanceof ApiError) && !hasFastifyCode(e) && !failedBodies.has(request)) failedBodies.set(request, e);
+          // busboy reports a cut-off part with a bare `emit('error')` that leaves the stream open:
+          // a reader that is still waiting for data (the file store) would wait forever. Destroyed,
+          // every reader sees the end.
+          if (!file.destroyed) file.destroy();
         };
-        mark(part.file.errored);
-        part.file.on('error', mark);
+        if (file.errored) fail(file.errored);
+        file.on('error', fail);
+        // Closed before its end with no error at all (the parser gave up on a cut-off body).
+        file.on('close', () => {
+          if (!file.readableEnded) fail(new Error('a file part closed before its end'));
+        });
       }
       yield part;
     }
@@ -92,6 +104,9 @@ export async function* multipartParts(request: FastifyRequest, limits: Multipart
     failedBodies.set(request, e);
     throw malformed(e);
   }
+  // A file part cut short may end the iteration quietly (its stream closes, the iterator is done):
+  // the form is still incomplete.
+  if (failedBodies.has(request)) throw malformed(failedBodies.get(request));
 }
 
 /** True for Fastify's (and @fastify/multipart's) coded errors, which the error handler maps. */

@@ -59,28 +59,41 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
     laterPurpose.catch(() => undefined);
     let creating: Promise<FileRecord> | undefined;
     const parts = multipartParts(request, { fileSize: MAX_FILE_BYTES + 1, files: 1, fields: 20, fieldSize: 64 * 1024 }, "'file' and 'purpose' fields");
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file' || creating) {
-          part.file.resume();
-          continue;
+    try {
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file' || creating) {
+            part.file.resume();
+            continue;
+          }
+          const known = fields.get('purpose');
+          if (known !== undefined && !(UPLOAD_PURPOSES as readonly string[]).includes(known)) throw ApiError.invalidValue('purpose', known, UPLOAD_PURPOSES);
+          // The store waits for the purpose until the whole form has been read, so that a form
+          // cut short after the file never leaves a (truncated) file behind.
+          creating = files.create({ purpose: laterPurpose, filename: part.filename || 'file', stream: part.file, apiKeyHash, maxBytes: MAX_FILE_BYTES });
+          creating.catch(() => undefined);
+          // A part cut short closes without 'end': give the upload up (the store then removes
+          // what it wrote, and rejects; an error of the store's own, a 413, comes first).
+          part.file.once('close', () => {
+            if (!part.file.readableEnded) settlePurpose.reject(new Error('the file part was cut short'));
+          });
+          // Either the whole file is on disk, or the upload failed (too large, cut short): then stop reading.
+          const failed = await Promise.race([
+            new Promise<false>((resolve) => part.file.once('end', () => resolve(false))),
+            creating.then(
+              () => false,
+              () => true,
+            ),
+          ]);
+          if (failed) await creating;
+        } else {
+          fields.set(part.fieldname, String(part.value));
         }
-        const known = fields.get('purpose');
-        if (known !== undefined && !(UPLOAD_PURPOSES as readonly string[]).includes(known)) throw ApiError.invalidValue('purpose', known, UPLOAD_PURPOSES);
-        creating = files.create({ purpose: known ?? laterPurpose, filename: part.filename || 'file', stream: part.file, apiKeyHash, maxBytes: MAX_FILE_BYTES });
-        creating.catch(() => undefined);
-        // Either the whole file is on disk, or the upload failed (too large): then stop reading.
-        const failed = await Promise.race([
-          new Promise<false>((resolve) => part.file.once('end', () => resolve(false))),
-          creating.then(
-            () => false,
-            () => true,
-          ),
-        ]);
-        if (failed) await creating.catch((e) => Promise.reject(multipartError(request, e)));
-      } else {
-        fields.set(part.fieldname, String(part.value));
       }
+    } catch (e) {
+      // The upload is abandoned: the store removes whatever it wrote once the purpose fails.
+      settlePurpose.reject(e);
+      throw multipartError(request, e);
     }
     const purpose = fields.get('purpose');
     if (!creating) throw ApiError.missingParameter('file');
