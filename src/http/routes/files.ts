@@ -3,8 +3,8 @@ import type { Services } from '../../runtime/services.js';
 import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT } from '../../store/files.js';
 import { ApiError } from '../errors.js';
 import { apiVersion, type ResourceRouteOptions } from '../mount.js';
-import { limitParam } from '../params.js';
 import { multipartError, multipartParts } from '../multipart.js';
+import { limitParam } from '../params.js';
 
 /** Purposes a client may upload with (`batch_output` and `assistants_output` are written by the server). */
 export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
