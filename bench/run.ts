@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   batch: () => import('./batch.js'),
   'tts-rtf': () => import('./tts-rtf.js'),
   concurrency: () => import('./concurrency.js'),
+  encode: () => import('./encode.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -125,11 +125,3 @@ test('rejects a non-integer or non-positive rate', () => {
   assert.throws(() => new StreamingResampler(0, 24_000), RangeError);
   assert.throws(() => new StreamingResampler(22_050.5, 24_000), RangeError);
 });
-
-test('resamples 10 s from 22.05 kHz to 24 kHz in well under a second', () => {
-  const input = tone(200, 22_050, 10, 0.5, [1, 0.5, 0.3]);
-  const t0 = performance.now();
-  resample({ samples: input, sampleRate: 22_050 }, 24_000);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
-});

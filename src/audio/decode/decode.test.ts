@@ -209,20 +209,18 @@ describe('decodeAudio: formats through ffmpeg', { skip: ffmpeg ? false : 'no ffm
 
 describe('decodeAudio: malformed input', () => {
   for (const c of corpus.malformedCases()) {
-    it(`refuses ${c.name} with ${c.code}, within 5 s`, async () => {
-      const t0 = performance.now();
+    it(`refuses ${c.name} with ${c.code}`, async () => {
       const e = await expectRefusal(() => decodeAudio(c.bytes, { param: PARAM, format: c.format }), c.code);
       assert.equal(e.message, 'This model does not support the format you provided.');
-      assert.ok(performance.now() - t0 < 5000);
     });
   }
 
   it('refuses input over the size limit before decoding it', async () => {
     const bytes = new Uint8Array(21 * 1024 * 1024); // all zeros: would be a slow failure if decoded
-    const t0 = performance.now();
-    const e = await expectRefusal(() => decodeAudio(bytes, { param: PARAM }), 'audio_too_large');
+    // With an already aborted request, any work at all would end in request_cancelled: the size
+    // check is the very first thing done.
+    const e = await expectRefusal(() => decodeAudio(bytes, { param: PARAM, signal: AbortSignal.abort() }), 'audio_too_large');
     assert.match(e.message, /21 MB.*20 MB/);
-    assert.ok(performance.now() - t0 < 50);
     const small = corpus.validWavCases()[0]!.bytes;
     await expectRefusal(() => decodeAudio(small, { param: PARAM, maxBytes: 100 }), 'audio_too_large');
   });
@@ -243,7 +241,7 @@ describe('decodeAudio: malformed input', () => {
     );
   });
 
-  it('survives 400 random mutations of WAV and MP3 files: each decodes or is a 400, quickly', async () => {
+  it('survives 400 random mutations of WAV and MP3 files: each decodes or is a 400', async () => {
     const sources = [
       corpus.validWavCases().find((c) => c.name === '24-bit PCM')!.bytes,
       corpus.validWavCases().find((c) => c.name.startsWith('WAVE_FORMAT_EXTENSIBLE 32'))!.bytes,
@@ -259,7 +257,6 @@ describe('decodeAudio: malformed input', () => {
         const at = k < 3 ? noise[k + 1]! % Math.min(64, bytes.length) : (noise[5]! * 256 + noise[6]!) % bytes.length;
         if (bytes.length > 0) bytes[at] = noise[k + 8]!;
       }
-      const t0 = performance.now();
       try {
         const out = await decodeAudio(bytes, { param: PARAM, maxDurationSec: 60 });
         for (let j = 0; j < out.samples.length; j += 97) assert.ok(Number.isFinite(out.samples[j]!));
@@ -267,7 +264,6 @@ describe('decodeAudio: malformed input', () => {
         assert.ok(e instanceof ApiError && e.status === 400, `case ${i}: ${String(e)}`);
         refused++;
       }
-      assert.ok(performance.now() - t0 < 5000, `case ${i} took too long`);
     }
     assert.ok(refused > 0);
   });

@@ -4,6 +4,15 @@ import type { AudioEncoder } from '../types.js';
 /** Shared empty result, so encoders with nothing to say allocate nothing. */
 export const EMPTY = new Uint8Array(0);
 
+/** Options every encoder takes. */
+export interface EncoderBaseOptions {
+  /**
+   * Aborts the encoder (as `abort()`) when it fires, so that an encoder whose owner is gone (a
+   * client that left before the first byte was pulled) still ends its child process at once.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * Lifecycle shared by every encoder: `write`* then `end`, or `abort` at any time.
  * Subclasses implement `encode`, `finish` and `release`; this class guarantees that `release`
@@ -13,6 +22,22 @@ export abstract class EncoderBase implements AudioEncoder {
   abstract readonly contentType: string;
   private state: 'open' | 'ending' | 'ended' | 'aborted' = 'open';
   private released = false;
+  private detach: (() => void) | null = null;
+
+  constructor(opts: EncoderBaseOptions = {}) {
+    const signal = opts.signal;
+    if (!signal) return;
+    if (signal.aborted) {
+      // Nothing has been acquired yet (and subclass fields are not initialised): just refuse all use.
+      this.state = 'aborted';
+      this.released = true;
+      return;
+    }
+    const onAbort = (): void => this.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Removed on release: a long-lived signal must not keep every finished encoder alive.
+    this.detach = () => signal.removeEventListener('abort', onAbort);
+  }
 
   async write(samples: Float32Array): Promise<Uint8Array> {
     this.assertOpen('write');
@@ -56,6 +81,8 @@ export abstract class EncoderBase implements AudioEncoder {
   private releaseOnce(): void {
     if (this.released) return;
     this.released = true;
+    this.detach?.();
+    this.detach = null;
     this.release();
   }
 

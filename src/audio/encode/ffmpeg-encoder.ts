@@ -1,28 +1,26 @@
 /**
- * Encoding through an ffmpeg child process, shared by every format that uses one (AAC always,
- * MP3 when ffmpeg is there). s16le goes to ffmpeg's stdin; whatever it has written to stdout by
+ * Encoding through an ffmpeg child process (AAC: there is no in-process AAC encoder for Node).
+ * s16le goes to ffmpeg's stdin; whatever it has written to stdout by
  * the time a `write` returns is passed on, the rest comes with `end`. When streaming, `write`
  * waits (at most CATCH_UP_MS) until ffmpeg has emitted the frames for what was written, counted
  * by a per-format `FrameCounter`, so bytes flow sentence by sentence. Failures become ApiErrors
  * whose message says nothing of the process; the details go in `cause`, for the log.
  *
- * `PreferFfmpegEncoder` picks, on first use, between an ffmpeg encoder and an in-process one:
- * ffmpeg when `ffmpegPath()` finds a binary whose build has the codec's encoder, else in-process.
+ * The child never outlives its owner: `abort()` (or the `signal` option firing) kills it with
+ * SIGKILL at once, whatever it is doing; before the first `write` there is no child at all.
  */
-import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { ApiError } from '../../errors.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { concatBytes, floatToS16le } from '../pcm.js';
-import { type AudioEncoder, OUTPUT_SAMPLE_RATE, type OutputFormat } from '../types.js';
-import { EMPTY, EncoderBase } from './base.js';
+import { OUTPUT_SAMPLE_RATE, type OutputFormat } from '../types.js';
+import { EMPTY, EncoderBase, type EncoderBaseOptions } from './base.js';
 
 /** Most stderr kept for the error cause. */
 const STDERR_LIMIT = 8192;
 /** Longest a streaming `write` waits for ffmpeg to catch up, ms. */
 const CATCH_UP_MS = 1000;
-/** Longest the one-off `ffmpeg -encoders` query may take, ms. */
-const PROBE_TIMEOUT_MS = 10_000;
 
 /** What one format needs from ffmpeg: its output options and how to count its frames. */
 export interface FfmpegCodec {
@@ -42,7 +40,7 @@ export interface FfmpegCodec {
 }
 
 /** Options of an ffmpeg encoder. */
-export interface FfmpegEncoderOptions {
+export interface FfmpegEncoderOptions extends EncoderBaseOptions {
   /** Wait in `write` until ffmpeg has encoded what was written, so bytes flow with the input. */
   streaming?: boolean;
   /** ffmpeg binary to run instead of `ffmpegPath()` (tests). */
@@ -65,11 +63,16 @@ export abstract class FfmpegEncoder extends EncoderBase {
   private wake: (() => void) | null = null;
 
   constructor(codec: FfmpegCodec, opts: FfmpegEncoderOptions = {}) {
-    super();
+    super(opts);
     this.codec = codec;
     this.streaming = opts.streaming ?? false;
     this.binary = opts.ffmpeg;
     this.frames = codec.counter();
+  }
+
+  /** The child's process id while one has been started (diagnostics and tests). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   protected async encode(samples: Float32Array): Promise<Uint8Array> {
@@ -237,91 +240,5 @@ export class FrameCounter {
       this.skip = len - this.headerSize;
       if (this.skip === 0) this.count++;
     }
-  }
-}
-
-const encodersOf = new Map<string, Promise<ReadonlySet<string>>>();
-
-/**
- * Names of the encoders the ffmpeg build at `bin` has (`ffmpeg -encoders`, ~5 ms), asked once
- * per binary and process; empty when the binary does not answer (asked again next time then).
- */
-export function ffmpegEncoders(bin: string): Promise<ReadonlySet<string>> {
-  let known = encodersOf.get(bin);
-  if (!known) {
-    known = new Promise((resolve) => {
-      execFile(bin, ['-hide_banner', '-nostdin', '-encoders'], { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 }, (err, stdout) => {
-        const names = new Set<string>();
-        if (err) encodersOf.delete(bin);
-        // Lines look like " A....D libmp3lame           libmp3lame MP3 (MPEG audio layer 3) (codec mp3)".
-        else for (const m of stdout.matchAll(/^ [A-Z.]{6,} +(\S+)/gm)) names.add(m[1]!);
-        resolve(names);
-      });
-    });
-    encodersOf.set(bin, known);
-  }
-  return known;
-}
-
-/** Options of an encoder that prefers ffmpeg and falls back to an in-process codec. */
-export interface PreferFfmpegOptions {
-  /** As `createEncoder`'s. */
-  streaming?: boolean;
-  /** The ffmpeg binary: a path, `undefined` for `ffmpegPath()`, `null` to encode in-process only. */
-  ffmpeg?: string | null;
-}
-
-/** Which encoder does the work. */
-export type EncoderBackend = 'ffmpeg' | 'in-process';
-
-/**
- * Delegates to an ffmpeg encoder when there is an ffmpeg with `ffmpegEncoderName` in its build,
- * else to an in-process encoder; the choice is made on the first `write` or `end`.
- */
-export abstract class PreferFfmpegEncoder extends EncoderBase {
-  /** ffmpeg's name for the encoder the ffmpeg path needs (e.g. `libmp3lame`). */
-  protected abstract readonly ffmpegEncoderName: string;
-  protected readonly options: PreferFfmpegOptions;
-  private impl: AudioEncoder | null = null;
-  private chosen: Promise<AudioEncoder> | null = null;
-  private used: EncoderBackend | null = null;
-
-  constructor(opts: PreferFfmpegOptions = {}) {
-    super();
-    this.options = opts;
-  }
-
-  /** The encoder doing the work: null until the first `write` or `end` has chosen it. */
-  get backend(): EncoderBackend | null {
-    return this.used;
-  }
-
-  /** The encoder used when ffmpeg at `bin` can do the work. */
-  protected abstract viaFfmpeg(bin: string): AudioEncoder;
-  /** The encoder used otherwise. */
-  protected abstract inProcess(): AudioEncoder;
-
-  protected async encode(samples: Float32Array): Promise<Uint8Array> {
-    return (await this.choose()).write(samples);
-  }
-
-  protected async finish(): Promise<Uint8Array> {
-    return (await this.choose()).end();
-  }
-
-  protected override release(): void {
-    this.impl?.abort();
-  }
-
-  private choose(): Promise<AudioEncoder> {
-    this.chosen ??= (async () => {
-      const bin = this.options.ffmpeg === null ? null : (this.options.ffmpeg ?? ffmpegPath());
-      const ffmpeg = bin !== null && (await ffmpegEncoders(bin)).has(this.ffmpegEncoderName);
-      if (this.aborted) throw ApiError.cancelled();
-      this.used = ffmpeg ? 'ffmpeg' : 'in-process';
-      this.impl = ffmpeg ? this.viaFfmpeg(bin) : this.inProcess();
-      return this.impl;
-    })();
-    return this.chosen;
   }
 }

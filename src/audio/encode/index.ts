@@ -15,11 +15,17 @@ import { WavEncoder } from './wav.js';
 export interface EncoderOptions {
   /**
    * The bytes go to the client as they are produced (chunked response). WAV then writes its
-   * header first with 0xFFFFFFFF sizes and FLAC its STREAMINFO with unknown length; without it
-   * both hold everything until `end` so their headers are exact. Other formats are unaffected,
-   * except that Ogg pages are closed at the end of every `write` rather than when full.
+   * header first with 0xFFFFFFFF sizes; without it WAV holds everything until `end` so its
+   * header is exact. FLAC always holds everything until `end` (a complete STREAMINFO: it is the
+   * archiving format). Other formats are unaffected, except that Ogg pages are closed at the end
+   * of every `write` rather than when full, and AAC's `write` waits for ffmpeg to catch up.
    */
   streaming?: boolean;
+  /**
+   * Aborts the encoder when it fires (as `abort()`): pass the request's signal so that a child
+   * process (AAC's ffmpeg) ends at once even if the owner never gets to call `abort` itself.
+   */
+  signal?: AbortSignal;
 }
 
 /** Content-Type of each format, as OpenAI sends them. */
@@ -35,13 +41,13 @@ export const CONTENT_TYPES: Readonly<Record<OutputFormat, string>> = {
 /** Every output format. */
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
 
-/** A fresh encoder for one response. Heavy codecs (lamejs, libopus, ffmpeg) load on first write. */
+/** A fresh encoder for one response. Heavy codecs (LAME, libFLAC, libopus, ffmpeg) load on first write. */
 export function createEncoder(format: OutputFormat, opts: EncoderOptions = {}): AudioEncoder {
   switch (format) {
     case 'wav':
       return new WavEncoder(opts);
     case 'pcm':
-      return new PcmEncoder();
+      return new PcmEncoder(opts);
     case 'mp3':
       return new Mp3Encoder(opts);
     case 'opus':

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { ApiError } from '../../errors.js';
 import { floatToInt16 } from '../pcm.js';
 import { OUTPUT_SAMPLE_RATE } from '../types.js';
-import { EncoderBase } from './base.js';
+import { EncoderBase, type EncoderBaseOptions } from './base.js';
 import { OggPageWriter } from './ogg.js';
 
 /** Bit rate, bit/s (VBR target). */
@@ -42,8 +42,8 @@ export class OpusEncoder extends EncoderBase {
   private samplesIn = 0;
   private packets = 0;
 
-  constructor(opts: { streaming?: boolean } = {}) {
-    super();
+  constructor(opts: EncoderBaseOptions & { streaming?: boolean } = {}) {
+    super(opts);
     this.streaming = opts.streaming ?? false;
   }
 

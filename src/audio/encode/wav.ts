@@ -5,7 +5,7 @@
  */
 import { concatBytes, floatToS16le } from '../pcm.js';
 import { OUTPUT_SAMPLE_RATE } from '../types.js';
-import { EMPTY, EncoderBase } from './base.js';
+import { EMPTY, EncoderBase, type EncoderBaseOptions } from './base.js';
 
 /** Size field value meaning "unknown, read to the end of the stream". */
 export const WAV_UNKNOWN_SIZE = 0xffffffff;
@@ -41,8 +41,8 @@ export class WavEncoder extends EncoderBase {
   private headerSent = false;
   private readonly held: Uint8Array[] = [];
 
-  constructor(opts: { streaming?: boolean } = {}) {
-    super();
+  constructor(opts: EncoderBaseOptions & { streaming?: boolean } = {}) {
+    super(opts);
     this.streaming = opts.streaming ?? false;
   }
 

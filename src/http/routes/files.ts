@@ -3,6 +3,7 @@ import type { Services } from '../../runtime/services.js';
 import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT } from '../../store/files.js';
 import { ApiError } from '../errors.js';
 import { apiVersion, type ResourceRouteOptions } from '../mount.js';
+import { multipartError, multipartParts } from '../multipart.js';
 import { limitParam } from '../params.js';
 
 /** Purposes a client may upload with (`batch_output` and `assistants_output` are written by the server). */
@@ -44,9 +45,6 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
 
   app.post(`${prefix}/files`, async (request, reply) => {
     check(request);
-    if (!request.isMultipart()) {
-      throw ApiError.invalidRequest(null, "Expected a multipart/form-data request body with 'file' and 'purpose' fields.", 'unsupported_content_type');
-    }
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > MAX_FILE_BYTES + MULTIPART_OVERHEAD) {
       reply.header('connection', 'close');
@@ -60,35 +58,49 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
     const laterPurpose = new Promise<string>((resolve, reject) => (settlePurpose = { resolve, reject }));
     laterPurpose.catch(() => undefined);
     let creating: Promise<FileRecord> | undefined;
-    for await (const part of request.parts({ limits: { fileSize: MAX_FILE_BYTES + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } })) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file' || creating) {
-          part.file.resume();
-          continue;
+    const parts = multipartParts(request, { fileSize: MAX_FILE_BYTES + 1, files: 1, fields: 20, fieldSize: 64 * 1024 }, "'file' and 'purpose' fields");
+    try {
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file' || creating) {
+            part.file.resume();
+            continue;
+          }
+          const known = fields.get('purpose');
+          if (known !== undefined && !(UPLOAD_PURPOSES as readonly string[]).includes(known)) throw ApiError.invalidValue('purpose', known, UPLOAD_PURPOSES);
+          // The store waits for the purpose until the whole form has been read, so that a form
+          // cut short after the file never leaves a (truncated) file behind.
+          creating = files.create({ purpose: laterPurpose, filename: part.filename || 'file', stream: part.file, apiKeyHash, maxBytes: MAX_FILE_BYTES });
+          creating.catch(() => undefined);
+          // A part cut short closes without 'end': give the upload up (the store then removes
+          // what it wrote, and rejects; an error of the store's own, a 413, comes first).
+          part.file.once('close', () => {
+            if (!part.file.readableEnded) settlePurpose.reject(new Error('the file part was cut short'));
+          });
+          // Either the whole file is on disk, or the upload failed (too large, cut short): then stop reading.
+          const failed = await Promise.race([
+            new Promise<false>((resolve) => part.file.once('end', () => resolve(false))),
+            creating.then(
+              () => false,
+              () => true,
+            ),
+          ]);
+          if (failed) await creating;
+        } else {
+          fields.set(part.fieldname, String(part.value));
         }
-        const known = fields.get('purpose');
-        if (known !== undefined && !(UPLOAD_PURPOSES as readonly string[]).includes(known)) throw ApiError.invalidValue('purpose', known, UPLOAD_PURPOSES);
-        creating = files.create({ purpose: known ?? laterPurpose, filename: part.filename || 'file', stream: part.file, apiKeyHash, maxBytes: MAX_FILE_BYTES });
-        creating.catch(() => undefined);
-        // Either the whole file is on disk, or the upload failed (too large): then stop reading.
-        const failed = await Promise.race([
-          new Promise<false>((resolve) => part.file.once('end', () => resolve(false))),
-          creating.then(
-            () => false,
-            () => true,
-          ),
-        ]);
-        if (failed) await creating;
-      } else {
-        fields.set(part.fieldname, String(part.value));
       }
+    } catch (e) {
+      // The upload is abandoned: the store removes whatever it wrote once the purpose fails.
+      settlePurpose.reject(e);
+      throw multipartError(request, e);
     }
     const purpose = fields.get('purpose');
     if (!creating) throw ApiError.missingParameter('file');
     if (purpose === undefined || purpose === '') settlePurpose.reject(ApiError.missingParameter('purpose'));
     else if (!(UPLOAD_PURPOSES as readonly string[]).includes(purpose)) settlePurpose.reject(ApiError.invalidValue('purpose', purpose, UPLOAD_PURPOSES));
     else settlePurpose.resolve(purpose);
-    return wireFile(await creating);
+    return wireFile(await creating.catch((e) => Promise.reject(multipartError(request, e))));
   });
 
   app.get(`${prefix}/files`, async (request) => {
