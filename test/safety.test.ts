@@ -81,7 +81,10 @@ describe('content filters in the chat turn and the speech route', () => {
     e.speaker = {
       ...original.speaker,
       voiceNames: () => original.speaker.voiceNames(),
-      synthesize: (r) => (spoken.push(r.text), original.speaker.synthesize(r)),
+      synthesize: (r) => {
+        spoken.push(r.text);
+        return original.speaker.synthesize(r);
+      },
     };
   });
   after(async () => {
