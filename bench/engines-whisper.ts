@@ -13,7 +13,8 @@
  *     for the comparison with `npm i --no-save @fugood/whisper.node@1.1.1` (else it is skipped).
  *  2. POST /v1/audio/transcriptions over HTTP (multipart WAV → decode → VAD → engine → JSON)
  *     ÷ the same engine called directly. Target ≤ 1.10. The server is given the very engine
- *     instance the direct calls use, so both run the same host with the same threads.
+ *     instance the direct calls use (behind the runtime's limiter, as every recogniser is), so
+ *     both run the same host with the same threads.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -131,8 +132,17 @@ export default async function run(): Promise<void> {
       let old: OldEngine | undefined;
       try {
         engine = await createWhisperEngine({ model, modelsDir: dir, threads: THREADS });
+        // The server gets this very engine, wrapped as the runtime wraps every recogniser (one
+        // limiter slot per call), so HTTP and direct calls run the same host with the same threads.
         const direct = engine;
-        server.runtime.services.asr = async () => direct;
+        const { limiter } = server.runtime.services;
+        server.runtime.services.engines().asr = async () => ({
+          id: direct.id,
+          capabilities: direct.capabilities,
+          languages: () => direct.languages(),
+          transcribe: (pcm, options) => limiter.run('asr', () => direct.transcribe(pcm, options), { signal: options?.signal }),
+          dispose: async () => {},
+        });
         old = withOld ? await OldEngine.start(model) : undefined;
         // Warm-up: page the model in, start the hosts' threads.
         await engine.transcribe(pcm, { language: 'en' });
