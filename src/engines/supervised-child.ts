@@ -13,7 +13,7 @@
  * - keeps the last few KB of the child's stderr (native logs) for error causes;
  * - an idle child does not keep the event loop alive, a busy one does.
  *
- * Owners decide what a crash means to their callers (whisper: 500, speech host: 503 naming the
+ * Owners decide what a crash means to their callers (whisper and the speech host: 503 naming the
  * model) and when to start a fresh child.
  */
 import { type ChildProcess, fork } from 'node:child_process';

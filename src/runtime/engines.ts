@@ -170,7 +170,12 @@ export class EngineHost {
     const engine = await createConfiguredAsrEngine(settings.engine, {
       model: settings.model,
       modelsDir: this.config.modelsDir!,
-      threads: Math.max(1, Math.min(2, this.config.concurrency)),
+      // Threads per recognition. whisper.cpp's (ggml's) worker threads spin at every barrier, so
+      // once more threads are runnable than there are cores one waits out a descheduled sibling's
+      // time slice: on a busy 2-core machine a 3 s clip took 32–47 s with 2 threads and 2.5–7.6 s
+      // with 1 (engines/asr/README.md). Other kinds of jobs run beside a recognition, so it gets
+      // the cores one of the `concurrency` slots can have: 1 on 2 cores with the default.
+      threads: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / this.config.concurrency))),
       resolveModel: (name) => this.cache.resolve(name, 'asr'),
     });
     const limiter = this.limiter;

@@ -10,7 +10,7 @@ import { clampTime, defaultTimeoutMs, wordsToSegments } from './common.js';
 import { languageName, normaliseLanguage } from './languages.js';
 import { parseCliOutput, wavBytes } from './pocketsphinx/cli.js';
 import { cleanWord } from './pocketsphinx/ffi.js';
-import { tokensToWords } from './whisper/engine.js';
+import { timedTexts } from './whisper/engine.js';
 import { readWhisperModelInfo } from './whisper/model-file.js';
 
 test('ends a segment after a sentence, at a long pause, or when it grows too long', () => {
@@ -30,22 +30,22 @@ test('ends a segment after a sentence, at a long pause, or when it grows too lon
   assert.ok(wordsToSegments(many, { maxSegmentSec: 10 }).every((s) => s.end - s.start <= 10));
 });
 
-test('merges whisper tokens into words at leading spaces, punctuation staying attached', () => {
-  const words = tokensToWords(
+test('turns whisper segments (ms) into trimmed texts timed in seconds inside the audio', () => {
+  const timed = timedTexts(
     [
-      { text: ' Hel', t0: 0, t1: 200 },
-      { text: 'lo', t0: 200, t1: 400 },
-      { text: ',', t0: 400, t1: 420 },
-      { text: ' world', t0: 500, t1: 900 },
-      { text: '.', t0: 900, t1: 950 },
-      { text: ' beyond', t0: 2900, t1: 9000 },
+      { text: 'Hello,', t0: 0, t1: 420 },
+      { text: '  ', t0: 420, t1: 500 },
+      { text: 'world.', t0: 500, t1: 950 },
+      { text: 'beyond', t0: 2900, t1: 9000 },
+      { text: 'late', t0: 9000, t1: 9500 },
     ],
     3,
   );
-  assert.deepEqual(words, [
-    { word: 'Hello,', start: 0, end: 0.42 },
-    { word: 'world.', start: 0.5, end: 0.95 },
-    { word: 'beyond', start: 2.9, end: 3 },
+  assert.deepEqual(timed, [
+    { text: 'Hello,', start: 0, end: 0.42 },
+    { text: 'world.', start: 0.5, end: 0.95 },
+    { text: 'beyond', start: 2.9, end: 3 },
+    { text: 'late', start: 3, end: 3 },
   ]);
 });
 

@@ -22,9 +22,9 @@ export function durationOf(pcm: PcmAudio): number {
 
 /**
  * Default time one call may take: two minutes plus ten times the audio's length. Generous on
- * purpose — the prebuilt whisper.cpp binary runs without AVX here (see README), so a base model
- * needs about its audio's length — the timeout exists to catch a call that never finishes, not
- * a slow one. Configure a tighter one per engine (`timeoutMs`) or per call.
+ * purpose — a large whisper model on one thread of a busy machine can need several times its
+ * audio's length — the timeout exists to catch a call that never finishes, not a slow one.
+ * Configure a tighter one per engine (`timeoutMs`) or per call.
  */
 export function defaultTimeoutMs(durationSec: number): number {
   return 120_000 + 10_000 * durationSec;

@@ -160,7 +160,7 @@ export class SpeechHost {
       this.child = SupervisedChild.fork<HostRequest, HostReply>({
         entry: siblingEntry(import.meta.url, 'host'),
         name: `speech host (${this.options.name})`,
-        // Not OMP_WAIT_POLICY=passive as for whisper.cpp: measured here, it made sherpa's own work
+        // Not OMP_WAIT_POLICY=passive (it helped the old OpenMP whisper.cpp): measured here, it made sherpa's own work
         // in the child 2.7× slower (6.2 vs 2.3 ms for a tiny Kokoro sentence).
         env: this.options.env ?? process.env,
       });

@@ -3,7 +3,7 @@
  * ("fast speech") and a detail with its number for the language model ("fast speech 3.9 words/s").
  * One function decides both, so `cues` and `describeForModel` never disagree.
  */
-import type { ArousalContribution, Sentiment, VoiceMeasures } from './types.js';
+import type { Arousal, ArousalContribution, HeardEvent, Sentiment, VoiceEmotion, VoiceMeasures } from './types.js';
 
 /** One cue. */
 export interface Cue {
@@ -12,7 +12,7 @@ export interface Cue {
   /** With the measured value, e.g. `high pitch 231 Hz`, for `describeForModel`. */
   detail: string;
   /** Which part of the description it belongs to. */
-  group: 'sentiment' | 'arousal' | 'pauses' | 'speech';
+  group: 'emotion' | 'disagreement' | 'events' | 'sentiment' | 'arousal' | 'pauses' | 'speech';
 }
 
 /** |z| of an arousal term from which it is named as a cue. */
@@ -30,10 +30,66 @@ export const NO_SPEECH_SEC = 0.3;
 const fmt1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
 const quote = (s: string) => `'${s.replace(/'/g, '’')}'`;
 
-/** The cues of an analysis, in order: sentiment words, arousal cues (strongest first), pauses. */
-export function buildCues(a: { sentiment: Sentiment; measures: VoiceMeasures; arousalTerms: readonly ArousalContribution[] }): Cue[] {
+/**
+ * The emotion for the model: `angry (acoustic 0.82; words positive — they disagree)`. The note on
+ * the other evidence is written for a recogniser's label only: a prosody-derived label is made
+ * from that evidence, so it agrees by construction (`sad (prosody 0.41)`).
+ */
+export function emotionDetail(e: VoiceEmotion, facts: { sentiment: Sentiment; arousal: Arousal }): string {
+  const head = `${e.label} (${e.source} ${e.confidence.toFixed(2)}`;
+  if (e.source !== 'acoustic') return `${head})`;
+  const said = { prosody: `prosody ${facts.arousal}`, words: `words ${facts.sentiment}` };
+  const lines = ['prosody', 'words'] as const;
+  const supporting = lines.filter((l) => e.evidence[l] === 'supports');
+  const contradicting = lines.filter((l) => e.evidence[l] === 'contradicts');
+  let note: string | undefined;
+  if (contradicting.length > 0 && supporting.length === 0) note = `${contradicting.map((l) => said[l]).join(', ')} — they disagree`;
+  else if (contradicting.length > 0) note = `${supporting[0]} ${supporting[0] === 'words' ? 'agree' : 'agrees'} but ${said[contradicting[0]!]}`;
+  else if (supporting.length === 2) note = 'prosody and words agree';
+  else if (supporting.length === 1) note = `${supporting[0]} ${supporting[0] === 'words' ? 'agree' : 'agrees'}`;
+  return note ? `${head}; ${note})` : `${head})`;
+}
+
+/** An event for the model: `laughter at 3.2 s`, `music 0.0–12.5 s`, or just `applause` when untimed. */
+export function eventDetail(e: HeardEvent): string {
+  if (e.start === undefined) return e.label;
+  if (e.end !== undefined && e.end - e.start >= 1) return `${e.label} ${fmt1(e.start)}–${fmt1(e.end)} s`;
+  return `${e.label} at ${fmt1(e.start)} s`;
+}
+
+/** What `buildCues` reads from an analysis; `emotion` and `events` are optional (older callers). */
+export interface CueInput {
+  sentiment: Sentiment;
+  measures: VoiceMeasures;
+  arousalTerms: readonly ArousalContribution[];
+  arousal?: Arousal;
+  emotion?: VoiceEmotion;
+  events?: readonly HeardEvent[];
+}
+
+/**
+ * The cues of an analysis, in order: the recogniser's emotion and what contradicts it ("words
+ * positive, voice angry"), events, sentiment words, arousal cues (strongest first), pauses. A
+ * prosody-derived emotion adds no cue: the cues it was derived from are already there.
+ */
+export function buildCues(a: CueInput): Cue[] {
   const m = a.measures;
   const cues: Cue[] = [];
+
+  const e = a.emotion;
+  if (e?.source === 'acoustic') {
+    const facts = { sentiment: a.sentiment, arousal: a.arousal ?? 'neutral' };
+    cues.push({ phrase: `sounds ${e.label}`, detail: emotionDetail(e, facts), group: 'emotion' });
+    if (e.evidence.words === 'contradicts') {
+      const phrase = `words ${a.sentiment}, voice ${e.label}`;
+      cues.push({ phrase, detail: phrase, group: 'disagreement' });
+    }
+    if (e.evidence.prosody === 'contradicts') {
+      const phrase = `prosody ${facts.arousal}, voice ${e.label}`;
+      cues.push({ phrase, detail: phrase, group: 'disagreement' });
+    }
+  }
+  for (const event of a.events ?? []) cues.push({ phrase: event.label, detail: eventDetail(event), group: 'events' });
 
   if (a.sentiment !== 'neutral' && m.text) {
     const sign = a.sentiment === 'positive' ? 1 : -1;

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { computeArousal } from './arousal.js';
-import { buildCues } from './cues.js';
+import { analysisFromMeasures } from './analysis.js';
 import { describeForModel } from './describe.js';
-import { sentimentLabel } from './sentiment.js';
 import type { VoiceAnalysis, VoiceMeasures } from './types.js';
 
 /** An analysis built the way the analyzer builds it, from synthetic measures. */
 function analysisOf(measures: VoiceMeasures): VoiceAnalysis {
-  const score = measures.text?.compound ?? 0;
-  const sentiment = sentimentLabel(score);
-  const { arousal, arousalScore, terms } = computeArousal(measures);
-  const cues = buildCues({ sentiment, measures, arousalTerms: terms }).map((c) => c.phrase);
-  return { sentiment, score, arousal, arousalScore, cues, measures, arousalTerms: terms };
+  return analysisFromMeasures(measures);
 }
 
 const upset: VoiceMeasures = {
@@ -49,9 +43,11 @@ describe('cues and the line the language model sees', () => {
     const a = analysisOf(upset);
     assert.equal(a.sentiment, 'negative');
     assert.equal(a.arousal, 'excited');
+    // No emotion model: negative words in an excited voice read as angry, from prosody, at the cap.
+    assert.deepEqual([a.emotion.label, a.emotion.source, a.emotion.confidence], ['angry', 'prosody', 0.6]);
     assert.equal(
       describeForModel(a),
-      `[voice: negative sentiment (-0.87): 'hate', 'terrible'; excited voice (${a.arousalScore.toFixed(2)}): ` +
+      `[voice: angry (prosody 0.60); negative sentiment (-0.87): 'hate', 'terrible'; excited voice (${a.arousalScore.toFixed(2)}): ` +
         'fast speech 3.9 words/s, high pitch 292 Hz, wide range 11 st; long pause 1.4 s]',
     );
     assert.deepEqual(a.cues, ["negative words: 'hate', 'terrible'", 'fast speech', 'raised pitch', 'wide pitch range', 'long pause']);
@@ -79,6 +75,7 @@ describe('cues and the line the language model sees', () => {
 
   test('without a transcript the sentiment part is left out and an estimated rate is marked', () => {
     const a = analysisOf({ ...upset, text: null, rate: { wordsPerSec: 4.6, syllablesPerSec: 7, source: 'syllable-estimate' } });
+    assert.equal(a.emotion.label, 'neutral'); // an excited voice alone names no emotion
     assert.match(describeForModel(a), /^\[voice: excited voice \(0\.\d\d\): fast speech 4\.6 words\/s \(est\.\), high pitch 292 Hz, /);
   });
 

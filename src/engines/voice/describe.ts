@@ -1,14 +1,19 @@
 /**
  * The one line the language model sees about how the user spoke. Format (see README.md):
  *
- *   [voice: <sentiment> sentiment (<score>)[: <words>]; <arousal> voice (<score>)[: <cues>]; <pauses>]
+ *   [voice: <emotion>; <events>; <sentiment> sentiment (<score>)[: <words>]; <arousal> voice (<score>)[: <cues>]; <pauses>]
  *
- * e.g. `[voice: negative sentiment (-0.87): 'hate', 'terrible'; excited voice (0.54): fast speech
- * 3.9 words/s, high pitch 231 Hz, wide range 11 st; long pause 1.4 s]`. Parts without anything to
- * say are left out; a neutral voice carries its basic numbers instead of cues.
+ * e.g. `[voice: angry (acoustic 0.82; words positive — they disagree); laughter at 3.2 s; positive
+ * sentiment (0.64): 'great'; excited voice (0.54): fast speech 3.9 words/s; long pause 1.4 s]`.
+ * Parts without anything to say are left out — among them a neutral emotion that was only derived
+ * from prosody (it adds nothing to the sentiment and arousal beside it); a neutral voice carries
+ * its basic numbers instead of cues.
  */
-import { buildCues, NO_SPEECH_SEC } from './cues.js';
+import { buildCues, emotionDetail, NO_SPEECH_SEC } from './cues.js';
 import type { VoiceAnalysis } from './types.js';
+
+/** Events named in the line; more are counted (`+2 more`). */
+const MAX_EVENTS = 4;
 
 const fmt1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
 const fmt2 = (x: number) => (Math.round(x * 100) / 100).toFixed(2).replace(/^-0\.00$/, '0.00');
@@ -18,6 +23,14 @@ export function describeForModel(analysis: VoiceAnalysis): string {
   const m = analysis.measures;
   const cues = buildCues(analysis);
   const parts: string[] = [];
+
+  const e = analysis.emotion;
+  if (e && (e.source === 'acoustic' || e.label !== 'neutral')) parts.push(emotionDetail(e, analysis));
+  const events = cues.filter((c) => c.group === 'events').map((c) => c.detail);
+  if (events.length > 0) {
+    const more = events.length - MAX_EVENTS;
+    parts.push(events.slice(0, MAX_EVENTS).join(', ') + (more > 0 ? `, +${more} more` : ''));
+  }
 
   if (m.text) {
     const words = cues.filter((c) => c.group === 'sentiment').map((c) => c.detail);

@@ -1,12 +1,16 @@
 /**
  * Voice analysis: what was said *and how*. A `VoiceAnalyzer` turns one user turn (audio plus,
  * when known, its transcript and VAD segments) into a `VoiceAnalysis`: a sentiment from the words,
- * an arousal level from the prosody, short human-readable cues, and the raw measures behind them.
- * The chat pipeline hands `describeForModel(analysis)` (see ./describe.ts) to the language model.
+ * an arousal level from the prosody, the emotion (heard by the recogniser's acoustic model when it
+ * has one, else derived from arousal × sentiment) with how the other evidence agrees, non-speech
+ * events, short human-readable cues, and the raw measures behind them. The chat pipeline hands
+ * `describeForModel(analysis)` (see ./describe.ts) to the language model.
  */
 import type { PcmAudio } from '../../audio/types.js';
+import type { HeardEmotion, HeardEmotionLabel, HeardEvent } from '../asr/types.js';
 import type { SpeechSegment } from '../vad/types.js';
 
+export type { HeardEmotion, HeardEmotionLabel, HeardEvent } from '../asr/types.js';
 export type { SpeechSegment } from '../vad/types.js';
 
 /** One recognised word with its timing, seconds from the start of the audio. */
@@ -27,6 +31,10 @@ export interface VoiceTranscriptSegment {
   end: number;
   /** Text of the segment. */
   text: string;
+  /** The emotion the recogniser heard in this segment, when it reports one. */
+  emotion?: HeardEmotion;
+  /** Non-speech sounds the recogniser heard in this segment (times from the start of the audio). */
+  events?: readonly HeardEvent[];
 }
 
 /** The part of an ASR `Transcript` the analyzer uses; an ASR transcript can be passed as is. */
@@ -39,6 +47,13 @@ export interface VoiceTranscript {
   words?: readonly VoiceWord[];
   /** Segments with timings, when the recogniser gives them. */
   segments?: readonly VoiceTranscriptSegment[];
+  /**
+   * The emotion the recogniser's acoustic model heard over the whole turn (SenseVoice-class
+   * engines). Absent: the segments' emotions are used, else the emotion is derived from prosody.
+   */
+  emotion?: HeardEmotion;
+  /** Non-speech sounds the recogniser heard (laughter, applause, music…); absent: the segments' events. */
+  events?: readonly HeardEvent[];
 }
 
 /**
@@ -168,6 +183,43 @@ export interface ArousalContribution {
   weight: number;
 }
 
+/** Where the emotion label came from. */
+export type EmotionSource =
+  /** The recogniser's acoustic emotion model heard it in the voice. */
+  | 'acoustic'
+  /** No emotion model: derived from arousal (prosody) × sentiment (words), a weak proxy. */
+  | 'prosody';
+
+/** What one line of evidence says about the emotion label. */
+export type EmotionEvidence = 'supports' | 'contradicts' | 'neutral' | 'absent';
+
+/** How the independent evidence relates to the label, taken together. */
+export type EmotionAgreement =
+  /** At least one of prosody and words supports the label, neither contradicts it. */
+  | 'agrees'
+  /** At least one contradicts it, neither supports it. */
+  | 'disagrees'
+  /** One supports, the other contradicts. */
+  | 'mixed'
+  /** Neither says anything either way (neutral or absent). */
+  | 'unknown';
+
+/** The emotion of the turn, with where it came from and whether the rest of the evidence agrees. */
+export interface VoiceEmotion {
+  label: HeardEmotionLabel;
+  /** 0–1. Acoustic: the recogniser's own confidence. Prosody: at most 0.6 (see emotion.ts); 0 with no speech. */
+  confidence: number;
+  source: EmotionSource;
+  /** Prosody and words, taken together (see `evidence`). */
+  agreement: EmotionAgreement;
+  /**
+   * Each line of evidence against the label's usual arousal and valence: `prosody` (the arousal
+   * from pitch, loudness, rate) and `words` (the sentiment of the transcript). `absent`: no
+   * speech / no English transcript.
+   */
+  evidence: { prosody: EmotionEvidence; words: EmotionEvidence };
+}
+
 /**
  * The result of one analysis. JSON-serialisable (no NaN or Infinity).
  *
@@ -183,7 +235,14 @@ export interface VoiceAnalysis {
   arousal: Arousal;
   /** Arousal score, -1 (very calm) .. 1 (very excited). */
   arousalScore: number;
-  /** Short human phrases, most telling first: "raised pitch", "fast speech", "long pauses", "quiet", "negative words: 'terrible'". */
+  /** The emotion: the recogniser's (`source: 'acoustic'`) when it reports one, else derived (`'prosody'`). */
+  emotion: VoiceEmotion;
+  /** Non-speech sounds the recogniser heard, in time order (empty when none or when it cannot tell). */
+  events: HeardEvent[];
+  /**
+   * Short human phrases, most telling first: "sounds angry", "words positive, voice angry",
+   * "laughter", "raised pitch", "fast speech", "long pauses", "quiet", "negative words: 'terrible'".
+   */
   cues: string[];
   /** The raw measures. */
   measures: VoiceMeasures;

@@ -1,11 +1,12 @@
 /**
- * whisper.cpp through @fugood/whisper.node, run in a child process (./host.ts says why).
+ * whisper.cpp through @napi-rs/whisper (AVX2/FMA/F16C), run in a child process (./host.ts says why).
  *
  * One host process holds one context; calls are queued and run one at a time. A call that
  * times out or is aborted kills the host (whisper.cpp cannot be interrupted otherwise); the next
- * call starts a fresh one and reloads the model.
+ * call starts a fresh one and reloads the model. A host that dies under a call (a native abort)
+ * fails that call with 503 `engine_unavailable`; the next call starts a fresh host.
  */
-import { floatToInt16 } from '../../../audio/pcm.js';
+import path from 'node:path';
 import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import { SerialQueue } from '../../../lib/limiter.js';
@@ -75,9 +76,8 @@ export class WhisperEngine implements AsrEngine {
       async () => {
         if (this.disposed) throw engineDisposed(this.id);
         options.signal?.throwIfAborted();
-        const samples = floatToInt16(to16k(pcm));
-        const reply = await this.runGuarded(samples, request, timeoutMs, options.signal);
-        return this.toTranscript(reply, request, durationSec, options.wordTimestamps === true);
+        const reply = await this.runGuarded(to16k(pcm), request, timeoutMs, options.signal);
+        return this.toTranscript(reply, request, durationSec);
       },
       { signal: options.signal },
     );
@@ -103,21 +103,19 @@ export class WhisperEngine implements AsrEngine {
       if (!code || !this.codes.includes(code)) throw ApiError.invalidValue('language', requested, this.codes);
       language = code;
     }
-    const words = options.wordTimestamps === true;
     return {
       language,
       translate: multilingual && options.task === 'translate',
-      maxThreads: Math.max(1, Math.floor(this.settings.threads)),
+      threads: Math.max(1, Math.floor(this.settings.threads)),
       ...(options.prompt ? { prompt: options.prompt } : {}),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-      // Token timestamps with one token per segment is how the binding exposes word times.
-      ...(words ? { tokenTimestamps: true, maxLen: 1 } : {}),
+      ...(options.wordTimestamps === true ? { words: true } : {}),
     };
   }
 
   /** Runs one request on the host under the timeout and the abort signal. */
   private async runGuarded(
-    pcm: Int16Array,
+    pcm: Float32Array,
     options: HostTranscribeOptions,
     timeoutMs: number,
     signal: AbortSignal | undefined,
@@ -175,7 +173,7 @@ export class WhisperEngine implements AsrEngine {
     host.kill(reason);
   }
 
-  private toTranscript(reply: Extract<HostReply, { type: 'result' }>, request: HostTranscribeOptions, durationSec: number, wantWords: boolean): Transcript {
+  private toTranscript(reply: Extract<HostReply, { type: 'result' }>, request: HostTranscribeOptions, durationSec: number): Transcript {
     const language = !this.settings.info.multilingual
       ? 'en'
       : request.language !== 'auto'
@@ -184,50 +182,37 @@ export class WhisperEngine implements AsrEngine {
           ? reply.language
           : 'en';
     const text = reply.text.trim();
-    if (wantWords) {
-      const words = tokensToWords(reply.segments, durationSec);
+    const timed = timedTexts(reply.segments, durationSec);
+    if (request.words) {
+      const words: TranscriptWord[] = timed.map((t) => ({ word: t.text, start: t.start, end: t.end }));
       return { text, language, durationSec, segments: wordsToSegments(words), words };
     }
-    const segments: TranscriptSegment[] = [];
-    for (const s of reply.segments) {
-      if (s.text.trim() === '') continue;
-      const start = clampTime(s.t0 / 1000, durationSec);
-      const end = Math.max(start, clampTime(s.t1 / 1000, durationSec));
-      segments.push({ id: segments.length, start, end, text: s.text });
-    }
+    // Segment texts keep whisper's leading space (the binding trims it).
+    const segments: TranscriptSegment[] = timed.map((t, id) => ({ id, start: t.start, end: t.end, text: ` ${t.text}` }));
     return { text, language, durationSec, segments };
   }
 }
 
-/**
- * One-token segments → words. A token that starts with a space starts a word; any other token
- * (word pieces, punctuation) continues the current one.
- */
-export function tokensToWords(tokens: readonly HostSegment[], durationSec: number): TranscriptWord[] {
-  const words: TranscriptWord[] = [];
-  let current: TranscriptWord | undefined;
-  for (const t of tokens) {
-    if (t.text === '') continue;
-    const start = clampTime(t.t0 / 1000, durationSec);
-    const end = Math.max(start, clampTime(t.t1 / 1000, durationSec));
-    if (!current || /^\s/.test(t.text)) {
-      const word = t.text.trim();
-      if (word === '') continue;
-      current = { word, start, end };
-      words.push(current);
-    } else {
-      current.word += t.text.trimEnd();
-      current.end = Math.max(current.end, end);
-    }
+/** Host segments (ms) → trimmed, non-empty texts with times in seconds inside the audio, in order. */
+export function timedTexts(segments: readonly HostSegment[], durationSec: number): Array<{ text: string; start: number; end: number }> {
+  const out: Array<{ text: string; start: number; end: number }> = [];
+  for (const s of segments) {
+    const text = s.text.trim();
+    if (text === '') continue;
+    const start = clampTime(s.t0 / 1000, durationSec);
+    out.push({ text, start, end: Math.max(start, clampTime(s.t1 / 1000, durationSec)) });
   }
-  return words;
+  return out;
 }
 
 /** The whisper host: a supervised child process holding one whisper.cpp context. */
 class WhisperHost {
   private nextId = 1;
 
-  private constructor(private readonly child: SupervisedChild<HostRequest, HostReply>) {}
+  private constructor(
+    private readonly child: SupervisedChild<HostRequest, HostReply>,
+    private readonly modelPath: string,
+  ) {}
 
   get alive(): boolean {
     return this.child.alive;
@@ -243,11 +228,8 @@ class WhisperHost {
       SupervisedChild.fork<HostRequest, HostReply>({
         entry: siblingEntry(import.meta.url, 'host'),
         name: 'whisper host',
-        // ggml's OpenMP threads spin while they wait; on a machine shared with other work that
-        // made 2 threads twice as slow as 1 (measured: 23 s vs 11 s per encoder window). Passive
-        // waiting keeps 2 threads at par under load. An explicit setting wins.
-        env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' },
       }),
+      modelPath,
     );
     let reply: HostReply;
     const timer = setTimeout(() => host.kill(new Error(`loading ${modelPath} took longer than ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS);
@@ -255,7 +237,7 @@ class WhisperHost {
       reply = await host.call({ type: 'load', modelPath });
     } catch (e) {
       host.kill(e);
-      throw ApiError.engineUnavailable(`Could not start whisper.cpp: ${describe(e)}. Is @fugood/whisper.node installed (npm ci)?`, e);
+      throw ApiError.engineUnavailable(`Could not start whisper.cpp: ${describe(e)}. Is @napi-rs/whisper installed (npm ci)?`, e);
     } finally {
       clearTimeout(timer);
     }
@@ -264,7 +246,7 @@ class WhisperHost {
       const log = host.stderrTail();
       host.kill(new Error(message));
       throw ApiError.engineUnavailable(
-        `whisper.cpp could not load ${modelPath} (${message}). The file may be damaged or not a whisper.cpp ggml model: ` +
+        `whisper.cpp could not load ${path.basename(modelPath)} (${message}). The file may be damaged or not a whisper.cpp ggml model: ` +
           'download it again with `parley models pull whisper-base.en`.',
         new Error(`${message}\n${log}`),
       );
@@ -273,7 +255,7 @@ class WhisperHost {
   }
 
   /** Transcribes on the host; rejects if the host dies or reports a failure. */
-  async transcribe(pcm: Int16Array, options: HostTranscribeOptions): Promise<Extract<HostReply, { type: 'result' }>> {
+  async transcribe(pcm: Float32Array, options: HostTranscribeOptions): Promise<Extract<HostReply, { type: 'result' }>> {
     const id = this.nextId++;
     const reply = await this.call({ type: 'transcribe', id, pcm, options });
     if (reply.type === 'result' && reply.id === id) return reply;
@@ -290,10 +272,19 @@ class WhisperHost {
     return this.child.stderrTail();
   }
 
-  /** One request; the host dying is a 500 whose cause (exit code, whisper.cpp's log) goes to the log. */
+  /**
+   * One request. The host dying under it (a native abort, the OOM killer) is a 503 naming the model
+   * file, not its path: the engine failed, not the request, and the next call starts a fresh host.
+   * The exit and whisper.cpp's last words go to the log as the cause.
+   */
   private call(request: HostRequest): Promise<HostReply> {
     return this.child.request(request).catch((e: unknown) => {
-      throw e instanceof ChildExitError ? ApiError.internal(new Error(`whisper host exited (${e.signal ?? `code ${e.code}`})\n${e.stderr}`)) : e;
+      if (!(e instanceof ChildExitError)) throw e;
+      throw ApiError.engineUnavailable(
+        `whisper.cpp stopped while running ${path.basename(this.modelPath)}; it restarts with the next request. ` +
+          'If this repeats, the model file may be damaged: download it again with `parley models pull`.',
+        new Error(`whisper host exited (${e.signal ?? `code ${e.code}`})\n${e.stderr}`),
+      );
     });
   }
 }

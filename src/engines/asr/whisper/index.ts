@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { ApiError } from '../../../errors.js';
 import type { AsrAvailability, AsrEngineDescriptor, AsrEngineOptions } from '../types.js';
+import { whisperPlatformProblem } from './cpu-features.js';
 import type { WhisperEngine } from './engine.js';
 import { DEFAULT_WHISPER_MODEL, locateWhisperModel, missingModelError } from './model.js';
 import { readWhisperModelInfo } from './model-file.js';
@@ -16,7 +17,8 @@ export const whisperDescriptor: AsrEngineDescriptor = {
   description: 'whisper.cpp (OpenAI Whisper, ggml models): ~99 languages, translation to English, word times',
 
   async probe(options: AsrEngineOptions): Promise<AsrAvailability> {
-    if (!hasBinding()) return { available: false, reason: 'the npm package @fugood/whisper.node is not installed (run `npm ci`)' };
+    const problem = bindingProblem();
+    if (problem) return { available: false, reason: problem };
     const location = await locateWhisperModel(options);
     if (!location.found) return { available: false, reason: missingModelError(location, options.model !== undefined).message };
     return { available: true };
@@ -29,7 +31,8 @@ export const whisperDescriptor: AsrEngineDescriptor = {
 
 /** Resolves the model, checks its header, starts the host and loads the model. */
 export async function createWhisperEngine(options: AsrEngineOptions): Promise<WhisperEngine> {
-  if (!hasBinding()) throw ApiError.engineUnavailable('The whisper engine needs the npm package @fugood/whisper.node: run `npm ci`.');
+  const problem = bindingProblem();
+  if (problem) throw ApiError.engineUnavailable(`The whisper engine cannot run here: ${problem}.`);
   const location = await locateWhisperModel(options);
   if (!location.found) throw missingModelError(location, options.model !== undefined);
   let info: Awaited<ReturnType<typeof readWhisperModelInfo>>;
@@ -50,11 +53,13 @@ export async function createWhisperEngine(options: AsrEngineOptions): Promise<Wh
   });
 }
 
-function hasBinding(): boolean {
+/** Why whisper.cpp cannot run on this machine (binding missing, platform, glibc, CPU), or undefined. */
+function bindingProblem(): string | undefined {
   try {
-    createRequire(import.meta.url).resolve('@fugood/whisper.node');
-    return true;
+    createRequire(import.meta.url).resolve('@napi-rs/whisper');
   } catch {
-    return false;
+    return 'the npm package @napi-rs/whisper is not installed (run `npm ci`)';
   }
+  const platform = whisperPlatformProblem();
+  return platform ? `${platform}; use pocketsphinx (PARLEY_ASR_ENGINE=pocketsphinx) instead` : undefined;
 }

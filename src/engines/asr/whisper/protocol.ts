@@ -3,22 +3,24 @@
  * channel with `serialization: 'advanced'` so audio travels as a typed array, not JSON.
  */
 
-/** Options the host passes to whisper.cpp (the binding's `TranscribeOptions` we use). */
+/** What one transcription asks of whisper.cpp (set on the binding's `WhisperFullParams`). */
 export interface HostTranscribeOptions {
   /** A whisper language code, or `auto`. */
   language: string;
   translate: boolean;
-  maxThreads: number;
+  threads: number;
   prompt?: string;
   temperature?: number;
-  /** Token-level timestamps: with `maxLen: 1` every token becomes its own timed segment. */
-  tokenTimestamps?: boolean;
-  maxLen?: number;
+  /** One segment per word, timed from token timestamps (`tokenTimestamps`, `maxLen: 1`, `splitOnWord`). */
+  words?: boolean;
 }
 
-export type HostRequest = { type: 'load'; modelPath: string } | { type: 'transcribe'; id: number; pcm: Int16Array; options: HostTranscribeOptions };
+export type HostRequest =
+  | { type: 'load'; modelPath: string }
+  /** `pcm`: mono, 16 kHz, −1…1. */
+  | { type: 'transcribe'; id: number; pcm: Float32Array; options: HostTranscribeOptions };
 
-/** A segment as the binding returns it: times in milliseconds. */
+/** A segment (or, with `words`, a word): text without surrounding spaces, times in milliseconds. */
 export interface HostSegment {
   text: string;
   t0: number;

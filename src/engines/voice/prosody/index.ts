@@ -4,9 +4,9 @@
  * milliseconds per second of audio.
  */
 import { ApiError } from '../../../errors.js';
-import { computeArousal } from '../arousal.js';
-import { buildCues } from '../cues.js';
-import { analyzeTextSentiment, isEnglish, sentimentLabel } from '../sentiment.js';
+import { analysisFromMeasures } from '../analysis.js';
+import { acousticEmotion, heardEvents } from '../emotion.js';
+import { analyzeTextSentiment, isEnglish } from '../sentiment.js';
 import type {
   TextSentimentMeasures,
   VoiceAnalysis,
@@ -48,11 +48,11 @@ export function createProsodyAnalyzer(options: VoiceAnalyzerOptions = {}): Voice
       if (signal?.aborted) throw ApiError.cancelled();
 
       const measures = roundMeasures(acoustic, text);
-      const { arousal, arousalScore, terms } = computeArousal(measures, input.baseline);
-      const score = text?.compound ?? 0;
-      const sentiment = sentimentLabel(score);
-      const cues = buildCues({ sentiment, measures, arousalTerms: terms }).map((c) => c.phrase);
-      return { sentiment, score, arousal, arousalScore, cues, measures, arousalTerms: terms };
+      return analysisFromMeasures(measures, {
+        baseline: input.baseline,
+        heard: acousticEmotion(transcript),
+        events: heardEvents(transcript, measures.durationSec),
+      });
     },
     async dispose(): Promise<void> {
       // Nothing held: VADER's lexicon is a module shared by every analyzer.
