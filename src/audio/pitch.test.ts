@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { medianPitch, pitchRange, trackPitch, trackPitchDetailed } from './pitch.js';
+import { tone as toneSamples, whiteNoise } from './test-signals.js';
 import type { PcmAudio } from './types.js';
 
-/** A tone with the given f0 and harmonic amplitudes (1st = fundamental). */
+/** A tone with the given f0 and harmonic amplitudes (1st = fundamental), as audio. */
 function tone(f0: number, sampleRate: number, seconds: number, harmonics: number[] = [1], amp = 0.5): PcmAudio {
-  const n = Math.round(seconds * sampleRate);
-  const samples = new Float32Array(n);
-  const norm = harmonics.reduce((a, b) => a + Math.abs(b), 0);
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let h = 0; h < harmonics.length; h++) v += harmonics[h]! * Math.sin((2 * Math.PI * f0 * (h + 1) * i) / sampleRate + h);
-    samples[i] = (amp * v) / norm;
-  }
-  return { samples, sampleRate };
+  return { samples: toneSamples(f0, sampleRate, seconds, amp, harmonics), sampleRate };
 }
 
-/** Deterministic white noise (xorshift), uniform in [-amp, amp]. */
-function noise(sampleRate: number, seconds: number, amp = 0.3, seed = 12345): PcmAudio {
-  const n = Math.round(seconds * sampleRate);
-  const samples = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    samples[i] = amp * ((s / 0xffffffff) * 2 - 1);
-  }
-  return { samples, sampleRate };
+/** Deterministic white noise, uniform in [-amp, amp], as audio. */
+function noise(sampleRate: number, seconds: number, amp = 0.3): PcmAudio {
+  return { samples: whiteNoise(Math.round(seconds * sampleRate), amp), sampleRate };
 }
 
 function voicedFraction(f0: Float32Array): number {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { processExists } from '../lib/process.js';
 
 /**
  * Worker identities: `host/pid/random`. A line or lease held by a worker on this host whose
@@ -34,10 +35,5 @@ export function isDeadLocalWorker(workerId: string): boolean {
   const host = parts.slice(0, -2).join('/');
   if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return !aliveHere.has(workerId);
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processExists(pid);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { isApiError } from '../../errors.js';
+import { processExists } from '../../lib/process.js';
 import { ffmpegPath } from '../ffmpeg.js';
 import { concatBytes, floatToInt16, floatToS16le, s16leToFloat } from '../pcm.js';
 import { amplitudeAt, dominantFrequency, tone, whiteNoise } from '../test-signals.js';
@@ -68,20 +69,10 @@ async function withEncoder<T>(format: OutputFormat, opts: EncoderOptions, use: (
   }
 }
 
-/** True while a process with this id exists (zombies included). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Waits until process `pid` is gone; fails (rather than hangs) if it is still there after 10 s. */
 async function gone(pid: number): Promise<void> {
-  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(alive(pid), false, `process ${pid} is still running`);
+  for (let i = 0; i < 200 && processExists(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(processExists(pid), false, `process ${pid} is still running`);
 }
 
 function save(name: string, bytes: Uint8Array): string {
@@ -372,7 +363,7 @@ describe("the AAC encoder's ffmpeg child never outlives its owner", () => {
     try {
       await enc.write(input);
       const pid = enc.pid!;
-      assert.ok(alive(pid));
+      assert.ok(processExists(pid));
       const ending = enc.end();
       enc.abort();
       await assert.rejects(ending, (e) => isApiError(e) && e.code === 'request_cancelled');
@@ -402,7 +393,7 @@ describe("the AAC encoder's ffmpeg child never outlives its owner", () => {
     try {
       await enc.write(input.subarray(0, RATE));
       const pid = enc.pid!;
-      assert.ok(alive(pid));
+      assert.ok(processExists(pid));
       owner.abort(); // the owner (a response) is gone: nobody will call write, end or abort
       await gone(pid);
       await assert.rejects(enc.end(), (e) => isApiError(e) && e.code === 'request_cancelled');

@@ -13,6 +13,7 @@ import { writeTinyKokoro, writeTinySenseVoice } from '../../../test/fixtures/mod
 import { GraphBuilder, writeOnnxModel } from '../../../test/fixtures/models/onnx-writer.js';
 import { whiteNoise } from '../../audio/test-signals.js';
 import { ApiError, isApiError } from '../../errors.js';
+import { processExists } from '../../lib/process.js';
 import { SpeechHost, type SpeechModel } from './client.js';
 import { checkModelMetadata, metadataProblems, SENSEVOICE_METADATA } from './model-checks.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
@@ -71,16 +72,6 @@ function newHost(options: Partial<ConstructorParameters<typeof SpeechHost>[0]> =
   const host = new SpeechHost({ name: 'test', ...options });
   hosts.push(host);
   return host;
-}
-
-/** Whether a process with this id exists. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Loud white noise (every frame voiced), 16 kHz. */
@@ -170,7 +161,7 @@ describe('a speech host', () => {
     const result = await host.recognize(good, noise(1), 16_000, { timeoutMs: 60_000 });
     assert.equal(result.emotion, '<|ANGRY|>');
     assert.match(result.text, /^ ?hello world this is a test/);
-    assert.ok(host.pid !== undefined && host.pid !== process.pid && running(host.pid));
+    assert.ok(host.pid !== undefined && host.pid !== process.pid && processExists(host.pid));
     assert.ok(host.lastRssBytes > 10_000_000, `rss ${host.lastRssBytes}`);
   });
 
@@ -187,7 +178,7 @@ describe('a speech host', () => {
       assert.match(e.message, /parley models pull broken-sensevoice/);
       return true;
     });
-    assert.equal(running(before), false, 'the crashed child is gone');
+    assert.equal(processExists(before), false, 'the crashed child is gone');
     const result = await host.recognize(good, noise(1), 16_000, { timeoutMs: 60_000 });
     assert.match(result.text, /hello/);
     assert.ok(host.pid !== before);
@@ -217,7 +208,7 @@ describe('a speech host', () => {
       assert.match(e.message, /while speaking \(model 'fragile-kokoro'\)/);
       return true;
     });
-    assert.equal(running(first), false);
+    assert.equal(processExists(first), false);
     const again = await host.synthesize(fragileKokoro, { text: 'Hello again.', sid: 3, speed: 1 }, { timeoutMs: 60_000 });
     assert.ok(again.samples.length > 0);
   });
@@ -230,7 +221,7 @@ describe('a speech host', () => {
     const call = host.recognize(slow, noise(30), 16_000, { timeoutMs: 120_000, signal: controller.signal });
     setTimeout(() => controller.abort(), 200);
     await assert.rejects(call, isAbortError);
-    await waitUntil(() => !running(busy));
+    await waitUntil(() => !processExists(busy));
     const result = await host.recognize(good, noise(1), 16_000, { timeoutMs: 60_000 });
     assert.match(result.text, /hello/);
     assert.notEqual(host.pid, busy);
@@ -244,7 +235,7 @@ describe('a speech host', () => {
       host.recognize(slow, noise(30), 16_000, { timeoutMs: 150 }),
       (e: unknown) => isApiError(e) && e.status === 504 && e.code === 'engine_timeout',
     );
-    await waitUntil(() => !running(busy));
+    await waitUntil(() => !processExists(busy));
   });
 
   test('a request aborted while queued leaves the queue without reaching the child', async () => {
@@ -277,9 +268,9 @@ describe('a speech host', () => {
     const host = newHost();
     await host.recognize(good, noise(1), 16_000, { timeoutMs: 60_000 });
     const pid = host.pid!;
-    assert.ok(running(pid));
+    assert.ok(processExists(pid));
     await host.dispose();
-    assert.equal(running(pid), false);
+    assert.equal(processExists(pid), false);
     await assert.rejects(host.recognize(good, noise(1), 16_000, { timeoutMs: 60_000 }), (e: unknown) => isApiError(e) && e.status === 500);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analysisFromMeasures } from './analysis.js';
 import { describeForModel } from './describe.js';
+import { SILENCE } from './test-measures.js';
 import type { VoiceAnalysis, VoiceMeasures } from './types.js';
 
 /** An analysis built the way the analyzer builds it, from synthetic measures. */
@@ -28,16 +29,6 @@ const upset: VoiceMeasures = {
   },
 };
 
-const silence: VoiceMeasures = {
-  durationSec: 2,
-  speechSec: 0,
-  pitch: null,
-  loudness: { rmsDb: -120, peakDb: -120, speechRmsDb: -120 },
-  rate: null,
-  pauses: { count: 0, totalSec: 0, longestSec: 0, ratio: 0, source: 'energy' },
-  text: null,
-};
-
 describe('cues and the line the language model sees', () => {
   test('an upset, fast, high voice with a long pause reads as in the README, strongest cue first', () => {
     const a = analysisOf(upset);
@@ -54,7 +45,7 @@ describe('cues and the line the language model sees', () => {
   });
 
   test('silence says "no speech" and nothing else', () => {
-    const a = analysisOf(silence);
+    const a = analysisOf(SILENCE);
     assert.equal(describeForModel(a), '[voice: no speech]');
     assert.deepEqual(a.cues, ['no speech']);
     assert.equal(a.arousal, 'neutral');

@@ -12,6 +12,7 @@ import { analysisFromMeasures } from './analysis.js';
 import { describeForModel } from './describe.js';
 import { acousticEmotion, agreementOf, heardEvents, PROSODY_CONFIDENCE } from './emotion.js';
 import { createProsodyAnalyzer } from './prosody/index.js';
+import { SILENCE } from './test-measures.js';
 import type { HeardEmotion, HeardEvent, TextSentimentMeasures, VoiceMeasures } from './types.js';
 
 const words = (compound: number, ...phrases: string[]): TextSentimentMeasures => ({
@@ -48,15 +49,6 @@ const CALM: VoiceMeasures = {
   pitch: { medianHz: 100, minHz: 85, maxHz: 120, p10Hz: 92, p90Hz: 112, rangeSemitones: 3.4, voicedSec: 2 },
   loudness: { rmsDb: -42, peakDb: -25, speechRmsDb: -36 },
   rate: { wordsPerSec: 1.6, syllablesPerSec: 2.4, source: 'transcript' },
-};
-const SILENCE: VoiceMeasures = {
-  durationSec: 2,
-  speechSec: 0,
-  pitch: null,
-  loudness: { rmsDb: -120, peakDb: -120, speechRmsDb: -120 },
-  rate: null,
-  pauses: { count: 0, totalSec: 0, longestSec: 0, ratio: 0, source: 'energy' },
-  text: null,
 };
 
 interface Case {

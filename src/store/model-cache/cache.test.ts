@@ -7,7 +7,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ApiError } from '../../errors.js';
 import { MANIFEST_FILE, ModelCache, type ModelManifest, mirrorUrl } from './cache.js';
 import type { CatalogueEntry } from './catalogue.js';
-import { randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';
+import { isApiError, randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';
 
 const weights = randomFile(2 * 1024 * 1024 + 7);
 const config = randomFile(300);
@@ -46,15 +46,6 @@ function catalogueFor(base: string): CatalogueEntry[] {
       files: [{ path: 'model.gguf', url: `${base}/org/llm/resolve/abc/model.gguf`, sha256: null, size: null }],
     },
   ];
-}
-
-function isApiError(code: string, includes?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (includes) assert.match(err.message, includes);
-    return true;
-  };
 }
 
 describe('ModelCache', () => {

@@ -18,6 +18,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } f
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../../errors.js';
+import { processExists } from '../../lib/process.js';
 import { type CatalogueEntry, type CatalogueFile, DEFAULT_CATALOGUE, entrySize, findEntry, type ModelKind } from './catalogue.js';
 import { type DownloadOptions, downloadFile, sha256File } from './download.js';
 import { extractTarBz2 } from './extract.js';
@@ -474,7 +475,7 @@ export class ModelCache {
       return s && Date.now() - s.mtimeMs < 1000 ? 'another process' : null;
     }
     const label = `pid ${info.pid ?? '?'} on ${info.host ?? '?'}`;
-    if (info.host === hostname() && typeof info.pid === 'number') return isAlive(info.pid) ? label : null;
+    if (info.host === hostname() && typeof info.pid === 'number') return processExists(info.pid) ? label : null;
     return Date.now() - mtime < LOCK_STALE_MS ? label : null;
   }
 
@@ -564,15 +565,6 @@ function parseMirror(baseUrl: string): URL {
 
 function busy(message: string): ApiError {
   return new ApiError({ status: 409, type: 'invalid_request_error', code: 'model_busy', message });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Something meant as a path rather than a model name. */

@@ -4,23 +4,13 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { ApiError } from '../../errors.js';
 import { downloadFile, sha256File } from './download.js';
-import { randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';
+import { isApiError, randomFile, refusedPort, startTestServer, type TestServer } from './test-server.js';
 
 const SIZE = 3 * 1024 * 1024 + 123;
 const file = randomFile(SIZE);
 /** Fast retries so failure paths take milliseconds. */
 const fast = { retryDelayMs: 5, connectTimeoutMs: 2000, stallTimeoutMs: 2000 };
-
-function isApiError(code: string, includes?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (includes) assert.match(err.message, includes);
-    return true;
-  };
-}
 
 describe('downloadFile', () => {
   let server: TestServer;

@@ -2,9 +2,12 @@
  * Test helper (not a test): a local HTTP file server on 127.0.0.1 with Range support and switches
  * to misbehave — cut the connection, stall, answer 5xx, ignore Range — and a log of what it served.
  */
+
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiError } from '../../errors.js';
 
 /** One request as the server saw it. */
 export interface ServedRequest {
@@ -147,4 +150,14 @@ export async function refusedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** An `assert.rejects` predicate: the error is an ApiError with this code (and a message matching `includes`). */
+export function isApiError(code: string, includes?: RegExp) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (includes) assert.match(err.message, includes);
+    return true;
+  };
 }

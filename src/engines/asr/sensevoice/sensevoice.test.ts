@@ -13,6 +13,7 @@ import { TINY_WORDS, writeTinySenseVoice } from '../../../../test/fixtures/model
 import { whiteNoise } from '../../../audio/test-signals.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { isApiError } from '../../../errors.js';
+import { processExists } from '../../../lib/process.js';
 import type { SherpaAsrEngine } from '../sherpa/recognizer.js';
 import { readWav16, SPEECH_FIXTURES } from '../test-support.js';
 import { createSensevoiceEngine, DEFAULT_SENSEVOICE_MODEL, sensevoiceDescriptor } from './index.js';
@@ -21,15 +22,6 @@ let dir: string;
 let modelDir: string;
 let speech: PcmAudio; // 3 s at its own level (peak 0.3)
 let quiet: PcmAudio; // the same at −40 dB
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Loud white noise at 16 kHz: every frame voiced. */
 function noise(seconds: number): PcmAudio {
@@ -158,7 +150,7 @@ describe('sensevoice without a usable model', () => {
       return true;
     });
     assert.deepEqual(
-      childPids().filter((p) => !before.has(p) && running(p)),
+      childPids().filter((p) => !before.has(p) && processExists(p)),
       [],
     );
   });

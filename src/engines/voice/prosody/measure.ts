@@ -8,7 +8,7 @@ import { trackPitchDetailed } from '../../../audio/pitch.js';
 import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import type { SpeechSegment } from '../../vad/types.js';
-import type { LoudnessMeasures, PauseMeasures, PitchMeasures, RateMeasures, VoiceTranscript } from '../types.js';
+import type { LoudnessMeasures, PauseMeasures, PitchMeasures, RateMeasures, VoiceMeasures, VoiceTranscript } from '../types.js';
 import { detectSpeechByEnergy, frameLevelsDb, HOP_SEC, normaliseSegments, pausesBetween, percentile, SILENCE_DB, toDb } from './envelope.js';
 import { countTextUnits, syllableNuclei } from './syllables.js';
 
@@ -27,13 +27,7 @@ export interface MeasureOptions {
 }
 
 /** Acoustic measures (everything of `VoiceMeasures` but the text sentiment). */
-export interface ProsodyMeasures {
-  durationSec: number;
-  speechSec: number;
-  pitch: PitchMeasures | null;
-  loudness: LoudnessMeasures;
-  rate: RateMeasures | null;
-  pauses: PauseMeasures;
+export interface ProsodyMeasures extends Omit<VoiceMeasures, 'text'> {
   /** The speech segments used (VAD's, normalised, or the energy detector's). */
   segments: SpeechSegment[];
 }
