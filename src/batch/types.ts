@@ -9,9 +9,6 @@ export const BATCH_STATUSES = ['validating', 'failed', 'in_progress', 'finalizin
 /** A batch's status. */
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
-/** Statuses after which nothing changes any more. */
-export const TERMINAL_STATUSES: readonly BatchStatus[] = ['failed', 'completed', 'expired', 'cancelled'];
-
 /** Endpoints a batch may target: OpenAI's chat completions, and Parley's audio extensions. */
 export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/audio/speech', '/v1/audio/transcriptions', '/v1/audio/translations'] as const;
 

@@ -10,9 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import { MODERATION_CATEGORIES, type ModerationCategory, type ModerationOutcome } from './types.js';
 
-/** The model names OpenAI accepts (any other string is passed through as the reported model). */
-export const MODERATION_MODELS = ['omni-moderation-latest', 'omni-moderation-2024-09-26', 'text-moderation-latest', 'text-moderation-stable'] as const;
-
 /** One result of the wire response. */
 export interface ModerationWireResult {
   flagged: boolean;

@@ -39,8 +39,6 @@ export interface SafetyPolicy {
   block: 'low' | 'medium' | 'high' | 'off';
 }
 
-export const DEFAULT_POLICY: SafetyPolicy = { profanity: 'annotate', block: 'high' };
-
 /** Score from which a moderation category is flagged. */
 export const MODERATION_FLAG_SCORE = 0.5;
 

@@ -88,4 +88,3 @@ export interface TtsEngineOptions {
 
 /** The OpenAI and Azure voice names, in OpenAI's documentation order. */
 export const OPENAI_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'onyx', 'nova', 'sage', 'shimmer', 'verse', 'marin', 'cedar'] as const;
-export type OpenAiVoice = (typeof OPENAI_VOICES)[number];
