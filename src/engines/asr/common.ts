@@ -5,7 +5,8 @@
 import { resample } from '../../audio/resample.js';
 import type { PcmAudio } from '../../audio/types.js';
 import { ApiError } from '../../errors.js';
-import type { TranscriptSegment, TranscriptWord } from './types.js';
+import type { SerialQueue } from '../../lib/limiter.js';
+import type { AsrTranscribeOptions, TranscriptSegment, TranscriptWord } from './types.js';
 
 /** Both engines' models are trained on 16 kHz audio. */
 export const ASR_SAMPLE_RATE = 16_000;
@@ -43,6 +44,42 @@ export function engineTimeout(engine: string, timeoutMs: number): ApiError {
 /** Error for calls on a disposed engine (a programming error, never a client's). */
 export function engineDisposed(engine: string): ApiError {
   return ApiError.internal(new Error(`${engine} engine has been disposed`));
+}
+
+/** What a recogniser tells `queuedRecognition` about itself. */
+export interface RecognizerState {
+  /** Engine id, for errors. */
+  id: string;
+  /** True once disposed (checked before queueing and again when the call's turn comes). */
+  disposed: () => boolean;
+  /** The engine's configured timeout per call, if any. */
+  timeoutMs: number | undefined;
+}
+
+/**
+ * The frame of every queued recogniser's `transcribe`: refuses a disposed engine or an aborted
+ * call, works out the call's timeout (the call's, the engine's, or the default for the audio's
+ * length), and runs `job` in the engine's queue once its turn comes and it is still wanted.
+ */
+export async function queuedRecognition<T>(
+  queue: SerialQueue,
+  engine: RecognizerState,
+  pcm: PcmAudio,
+  options: AsrTranscribeOptions,
+  job: (call: { durationSec: number; timeoutMs: number }) => Promise<T>,
+): Promise<T> {
+  if (engine.disposed()) throw engineDisposed(engine.id);
+  options.signal?.throwIfAborted();
+  const durationSec = durationOf(pcm);
+  const timeoutMs = options.timeoutMs ?? engine.timeoutMs ?? defaultTimeoutMs(durationSec);
+  return queue.run(
+    async () => {
+      if (engine.disposed()) throw engineDisposed(engine.id);
+      options.signal?.throwIfAborted();
+      return job({ durationSec, timeoutMs });
+    },
+    { signal: options.signal },
+  );
 }
 
 /** The reason an aborted signal carries, as something throwable. */

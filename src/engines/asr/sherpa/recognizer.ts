@@ -13,7 +13,7 @@ import { ApiError } from '../../../errors.js';
 import { SerialQueue } from '../../../lib/limiter.js';
 import { MAX_RECOGNITION_SECONDS, SpeechHost, type SpeechModel } from '../../speech-host/client.js';
 import type { SherpaRecognitionResult } from '../../speech-host/protocol.js';
-import { ASR_SAMPLE_RATE, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
+import { ASR_SAMPLE_RATE, clampTime, engineDisposed, engineTimeout, queuedRecognition, type RecognizerState, to16k, wordsToSegments } from '../common.js';
 import { normaliseLanguage } from '../languages.js';
 import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, HeardEvent, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
 import { cleanText, emotionOf, eventOf, languageOf, mergeEvents, overallEmotion, type WeightedEmotion, wordsOf } from './results.js';
@@ -82,34 +82,31 @@ export class SherpaAsrEngine implements AsrEngine {
     return this.host.pid;
   }
 
+  /** What `queuedRecognition` checks. */
+  private get state(): RecognizerState {
+    return { id: this.id, disposed: () => this.disposed, timeoutMs: this.settings.timeoutMs };
+  }
+
   async transcribe(pcm: PcmAudio, options: AsrTranscribeOptions = {}): Promise<Transcript> {
     if (this.disposed) throw engineDisposed(this.id);
-    options.signal?.throwIfAborted();
     const language = this.requestedLanguage(options.language);
-    const durationSec = durationOf(pcm);
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs ?? defaultTimeoutMs(durationSec);
-    return this.queue.run(
-      async () => {
-        if (this.disposed) throw engineDisposed(this.id);
-        options.signal?.throwIfAborted();
-        const deadline = Date.now() + timeoutMs;
-        const model = language && this.settings.modelFor ? this.settings.modelFor(language) : this.settings.model;
-        const pieces: Array<{ window: Window; result: SherpaRecognitionResult }> = [];
-        for (const window of splitWindows(to16k(pcm), ASR_SAMPLE_RATE, MAX_RECOGNITION_SECONDS)) {
-          const remaining = deadline - Date.now();
-          if (remaining <= 0) throw engineTimeout(this.id, timeoutMs);
-          const result = await this.host
-            .recognize(model, window.samples, ASR_SAMPLE_RATE, { timeoutMs: remaining, ...(options.signal ? { signal: options.signal } : {}) })
-            .catch((e: unknown) => {
-              // The host's timeout covers one window; the caller asked for the whole call.
-              throw e instanceof ApiError && e.code === 'engine_timeout' ? engineTimeout(this.id, timeoutMs) : e;
-            });
-          pieces.push({ window, result });
-        }
-        return this.toTranscript(pieces, durationSec, language, options.wordTimestamps === true);
-      },
-      { signal: options.signal },
-    );
+    return queuedRecognition(this.queue, this.state, pcm, options, async ({ durationSec, timeoutMs }) => {
+      const deadline = Date.now() + timeoutMs;
+      const model = language && this.settings.modelFor ? this.settings.modelFor(language) : this.settings.model;
+      const pieces: Array<{ window: Window; result: SherpaRecognitionResult }> = [];
+      for (const window of splitWindows(to16k(pcm), ASR_SAMPLE_RATE, MAX_RECOGNITION_SECONDS)) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw engineTimeout(this.id, timeoutMs);
+        const result = await this.host
+          .recognize(model, window.samples, ASR_SAMPLE_RATE, { timeoutMs: remaining, ...(options.signal ? { signal: options.signal } : {}) })
+          .catch((e: unknown) => {
+            // The host's timeout covers one window; the caller asked for the whole call.
+            throw e instanceof ApiError && e.code === 'engine_timeout' ? engineTimeout(this.id, timeoutMs) : e;
+          });
+        pieces.push({ window, result });
+      }
+      return this.toTranscript(pieces, durationSec, language, options.wordTimestamps === true);
+    });
   }
 
   async dispose(): Promise<void> {

@@ -11,7 +11,7 @@ import type { PcmAudio } from '../../../audio/types.js';
 import { ApiError } from '../../../errors.js';
 import { SerialQueue } from '../../../lib/limiter.js';
 import { ChildExitError, SupervisedChild, siblingEntry } from '../../supervised-child.js';
-import { abortReason, clampTime, defaultTimeoutMs, durationOf, engineDisposed, engineTimeout, to16k, wordsToSegments } from '../common.js';
+import { abortReason, clampTime, engineDisposed, engineTimeout, queuedRecognition, type RecognizerState, to16k, wordsToSegments } from '../common.js';
 import { normaliseLanguage, WHISPER_LANGUAGES } from '../languages.js';
 import type { AsrCapabilities, AsrEngine, AsrTranscribeOptions, Transcript, TranscriptSegment, TranscriptWord } from '../types.js';
 import type { WhisperModelInfo } from './model-file.js';
@@ -66,21 +66,18 @@ export class WhisperEngine implements AsrEngine {
     return this.host?.alive ? this.host.pid : undefined;
   }
 
+  /** What `queuedRecognition` checks. */
+  private get state(): RecognizerState {
+    return { id: this.id, disposed: () => this.disposed, timeoutMs: this.settings.timeoutMs };
+  }
+
   async transcribe(pcm: PcmAudio, options: AsrTranscribeOptions = {}): Promise<Transcript> {
     if (this.disposed) throw engineDisposed(this.id);
-    options.signal?.throwIfAborted();
     const request = this.hostOptions(options);
-    const durationSec = durationOf(pcm);
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs ?? defaultTimeoutMs(durationSec);
-    return this.queue.run(
-      async () => {
-        if (this.disposed) throw engineDisposed(this.id);
-        options.signal?.throwIfAborted();
-        const reply = await this.runGuarded(to16k(pcm), request, timeoutMs, options.signal);
-        return this.toTranscript(reply, request, durationSec);
-      },
-      { signal: options.signal },
-    );
+    return queuedRecognition(this.queue, this.state, pcm, options, async ({ durationSec, timeoutMs }) => {
+      const reply = await this.runGuarded(to16k(pcm), request, timeoutMs, options.signal);
+      return this.toTranscript(reply, request, durationSec);
+    });
   }
 
   async dispose(): Promise<void> {
