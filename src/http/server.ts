@@ -41,7 +41,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   });
   installErrorHandling(app, config.bodyLimitBytes);
   await installCors(app, config.cors.origins);
-  installAuth(app, { keys: config.apiKeys, internalToken: services.internalToken });
+  installAuth(app, { keys: config.apiKeys, adminKey: config.adminKey, registry: services.keys, internalToken: services.internalToken });
   installAdmission(app, services);
   healthRoutes(app, services);
   modelRoutes(app, services);
