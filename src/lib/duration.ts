@@ -27,3 +27,15 @@ export function formatResetDuration(ms: number): string {
   const s = sec % 60;
   return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
 }
+
+/** `30d`, `12h`, `5m` or `45s`: the largest unit that divides `sec` exactly (the inverse of `parseDurationSec`). */
+export function formatDurationSec(sec: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
+    if (sec >= size && sec % size === 0) return `${sec / size}${unit}`;
+  }
+  return `${sec}s`;
+}

@@ -184,9 +184,6 @@ export const MIGRATIONS: readonly Migration[] = [
         started_at INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX key_in_flight_key ON key_in_flight (key_id);
-
-      -- A key's budget is the sum of its usage since its budget period began.
-      CREATE INDEX usage_events_key_created ON usage_events (api_key_hash, created_at);
     `),
   },
 ];
