@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { expectApiError } from './helpers/errors.js';
-import { type LogLine, startTestServer, type TestServer } from './helpers/server.js';
+import { type LogLine, startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const ADMIN = 'sk-admin-0123456789abcdef';
 const STATIC = 'sk-static-unlimited';
@@ -284,5 +285,80 @@ describe('API keys with limits, through the official SDK', () => {
     for (const h of RATE_HEADERS) assert.equal(calls[0]!.headers.get(h), null, h);
     await recordingClient(server, ADMIN, 0).client.models.list();
     await expectApiError(recordingClient(server, 'sk-nobody', 0).client.models.list(), 401, 'invalid_api_key');
+  });
+});
+
+describe('parley keys create | list | show | revoke', () => {
+  const ROOT = path.resolve(import.meta.dirname, '..');
+  let dataDir: string;
+  let server: TestServer;
+
+  /** Runs the CLI on the shared data folder; resolves with its exit code and output. */
+  function parley(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args, '--data-dir', dataDir],
+        { cwd: ROOT, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  before(async () => {
+    dataDir = tempDir('parley-keys-cli-');
+    server = await startTestServer({ PARLEY_DATA_DIR: dataDir, PARLEY_API_KEYS: STATIC });
+  });
+  after(async () => {
+    await server.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a key made by the CLI works on a running server at once, and revoking it there refuses it at once', async () => {
+    const made = await parley('keys', 'create', '--alias', 'cli-team', '--rpm', '5', '--models', 'tts-1,whisper-1', '--metadata', 'team=cli', '--json');
+    assert.equal(made.code, 0, made.stderr);
+    const wire = JSON.parse(made.stdout) as { id: string; key: string; rpm_limit: number; models: string[]; metadata: Record<string, string> };
+    assert.match(wire.key, /^sk-parley-/);
+    assert.equal(wire.rpm_limit, 5);
+    assert.deepEqual(wire.models, ['tts-1', 'whisper-1']);
+
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: wire.key, maxRetries: 0 });
+    const { response } = await client.models.list().withResponse();
+    assert.equal(response.headers.get('x-ratelimit-limit-requests'), '5');
+
+    const plain = await parley('keys', 'create', '--alias', 'second');
+    assert.equal(plain.code, 0);
+    assert.match(plain.stdout.trim(), /^sk-parley-[A-Za-z0-9_-]{32}$/);
+    assert.match(plain.stderr, /shown only now/);
+
+    const listed = await parley('keys', 'list');
+    assert.equal(listed.code, 0);
+    assert.match(listed.stdout, new RegExp(`${wire.id}\\s+cli-team\\s+active\\s+rpm 5`));
+    assert.ok(!listed.stdout.includes(wire.key), 'the list never shows a key');
+
+    const shown = await parley('keys', 'show', 'cli-team', '--json');
+    assert.equal(JSON.parse(shown.stdout).metadata.team, 'cli');
+
+    const revoked = await parley('keys', 'revoke', 'cli-team');
+    assert.equal(revoked.code, 0);
+    assert.equal(revoked.stdout.trim(), `revoked ${wire.id} (cli-team)`);
+    await expectApiError(client.models.list(), 401, 'invalid_api_key', null);
+
+    assert.ok(!(await parley('keys', 'list')).stdout.includes(wire.id));
+    assert.match((await parley('keys', 'list', '--all')).stdout, new RegExp(`${wire.id}\\s+cli-team\\s+revoked`));
+    const missing = await parley('keys', 'show', 'cli-team');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^parley: No API key with id or alias 'cli-team'/);
+    const bad = await parley('keys', 'create', '--rpm', 'many');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /rpm_limit/);
+  });
+
+  test('every keys command has --help', async () => {
+    for (const sub of [[], ['create'], ['list'], ['show'], ['revoke']]) {
+      const r = await parley('keys', ...sub, '--help');
+      assert.equal(r.code, 0, sub.join(' '));
+      assert.match(r.stdout, /Usage: parley keys/);
+    }
   });
 });
