@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
-import { submitBatch, speechLines, waitForBatch } from './helpers/batch.js';
+import { speechLines, submitBatch, waitForBatch } from './helpers/batch.js';
 import { expectApiError } from './helpers/errors.js';
 import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
@@ -54,7 +54,11 @@ describe('per-key isolation through the official SDK: another key gets not-found
     const followUp = (client: OpenAI, audioId = id) =>
       client.chat.completions.create({
         model: MODEL,
-        messages: [{ role: 'user', content: 'Say something.' }, { role: 'assistant', audio: { id: audioId } }, { role: 'user', content: 'And then?' }],
+        messages: [
+          { role: 'user', content: 'Say something.' },
+          { role: 'assistant', audio: { id: audioId } },
+          { role: 'user', content: 'And then?' },
+        ],
         max_tokens: 4,
       });
     const own = await followUp(a);
@@ -81,7 +85,7 @@ describe('per-key isolation through the official SDK: another key gets not-found
     assert.ok((await (await a.files.content(done.output_file_id!)).text()).includes('"custom_id":"s-0"'));
   });
 
-  test("/v1/usage shows each key its own traffic only", async () => {
+  test('/v1/usage shows each key its own traffic only', async () => {
     const usage = async (client: OpenAI) => (await client.get('/usage')) as { requests: number; prompt_tokens: number };
     const before = { a: await usage(a), b: await usage(b) };
     await a.moderations.create({ input: 'a few words from key a' });

@@ -34,7 +34,7 @@ describe('keys on Redis (PARLEY_QUEUE): two servers with their own data folders 
     return (await res.json()) as { key: string; id: string };
   }
 
-  test("a key made on one server works on the other, and the two share its rpm_limit", async () => {
+  test('a key made on one server works on the other, and the two share its rpm_limit', async () => {
     const { key } = await createKey(a, { rpm_limit: 3 });
     const onA = client(a, key);
     const onB = client(b, key);

@@ -84,7 +84,14 @@ describe('API keys with limits, through the official SDK', () => {
   });
 
   test('the admin API makes a key shown once, lists and shows it without the key, and refuses other keys', async () => {
-    const created = await admin('POST', '/v1/parley/keys', { alias: 'team-a', rpm_limit: 60, tpm_limit: 1000, max_budget_usd: 5, budget_duration: '30d', metadata: { team: 'a' } });
+    const created = await admin('POST', '/v1/parley/keys', {
+      alias: 'team-a',
+      rpm_limit: 60,
+      tpm_limit: 1000,
+      max_budget_usd: 5,
+      budget_duration: '30d',
+      metadata: { team: 'a' },
+    });
     assert.equal(created.status, 200);
     assert.match(created.json.key, /^sk-parley-/);
     const { createHash } = await import('node:crypto');
@@ -245,7 +252,12 @@ describe('API keys with limits, through the official SDK', () => {
     const { key } = await createKey({ max_parallel_requests: 1 });
     const { client } = recordingClient(server, key, 0);
     // A speech response in progress: its headers are in, its body not yet read.
-    const first = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'One sentence. And another one after it.', response_format: 'wav' });
+    const first = await client.audio.speech.create({
+      model: 'tts-1',
+      voice: 'alloy',
+      input: 'One sentence. And another one after it.',
+      response_format: 'wav',
+    });
     const e = await expectApiError(client.models.list(), 429, 'rate_limit_exceeded', null);
     assert.match(e.message, /in progress/);
     assert.ok((await first.arrayBuffer()).byteLength > 44);
@@ -274,7 +286,10 @@ describe('API keys with limits, through the official SDK', () => {
       assert.ok(error instanceof OpenAI.RateLimitError, String(error));
       const body = error.error as { code: string; message: string };
       assert.equal(body.code, '429');
-      assert.match(body.message, /^Requests to the Speech_Create Operation under Azure OpenAI API version 2025-01-01-preview .* Please retry after \d+ seconds?\./);
+      assert.match(
+        body.message,
+        /^Requests to the Speech_Create Operation under Azure OpenAI API version 2025-01-01-preview .* Please retry after \d+ seconds?\./,
+      );
       assert.ok(Number(error.headers!.get('retry-after-ms')) > 0);
     }
   });

@@ -141,7 +141,13 @@ export function keysCommand(getConfig: () => Config, io: KeysCommandIo = {}): Co
           const rows = records.map((r) => [r.id, r.alias ?? '-', registry.status(r), limitsText(r), r.models?.join(',') ?? 'all', isoOrDash(r.expiresAt)]);
           const head = ['ID', 'ALIAS', 'STATUS', 'LIMITS', 'MODELS', 'EXPIRES'];
           const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-          for (const row of [head, ...rows]) stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+          for (const row of [head, ...rows])
+            stdout.write(
+              `${row
+                .map((c, i) => c.padEnd(widths[i]!))
+                .join('  ')
+                .trimEnd()}\n`,
+            );
         });
       } catch (error) {
         reportFailure(error);

@@ -178,7 +178,15 @@ function budgetSpent(request: FastifyRequest, record: KeyRecord, spendUsd: numbe
 }
 
 /** 429 `rate_limit_exceeded` (type `requests` or `tokens`) with `retry-after` / `retry-after-ms`. */
-function rateLimited(request: FastifyRequest, record: KeyRecord, counts: LimitCounts, asked: number, resetMs: number, windowSec: number, headers: Record<string, string>) {
+function rateLimited(
+  request: FastifyRequest,
+  record: KeyRecord,
+  counts: LimitCounts,
+  asked: number,
+  resetMs: number,
+  windowSec: number,
+  headers: Record<string, string>,
+) {
   const reason = counts.refusedBy!;
   const retryMs = reason === 'parallel' ? 1000 : Math.max(1, Math.ceil(resetMs));
   const retrySec = Math.max(1, Math.ceil(retryMs / 1000));

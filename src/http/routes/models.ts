@@ -14,7 +14,13 @@ export function modelRoutes(app: FastifyInstance, services: Services): void {
     const allowed = request.apiKey?.models;
     return !allowed || allowed.includes(id) || allowed.includes(services.models.find(id)?.id ?? '');
   };
-  app.get('/v1/models', async (request) => ({ object: 'list', data: services.models.list().filter((m) => visible(request, m.id)).map(wireModel) }));
+  app.get('/v1/models', async (request) => ({
+    object: 'list',
+    data: services.models
+      .list()
+      .filter((m) => visible(request, m.id))
+      .map(wireModel),
+  }));
   app.get<{ Params: { id: string } }>('/v1/models/:id', async (request) => {
     const model = services.models.find(request.params.id);
     if (!model || !visible(request, request.params.id)) throw modelNotFound(request.params.id, null);
