@@ -88,7 +88,7 @@ export default async function run(): Promise<void> {
             cachedTokens: 0,
             audioInSec: 3,
             audioOutSec: 2,
-            createdAt: now - (rows % 3600),
+            createdAt: now,
           });
         }
       })();

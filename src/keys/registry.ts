@@ -54,6 +54,8 @@ export class KeyRegistry {
   readonly #store: Store;
   readonly #redis: Redis | undefined;
   readonly #now: () => number;
+  /** Each key's spend so far in its period and the ledger row it was summed to: only newer rows are read next time. */
+  readonly #spend = new Map<string, { periodStart: number; lastSeq: number; spendUsd: number }>();
 
   constructor(options: { store: Store; redis?: Redis; now?: () => number }) {
     this.#store = options.store;
@@ -150,7 +152,13 @@ export class KeyRegistry {
   budget(record: KeyRecord, nowSec = this.nowSec()): BudgetState {
     const d = record.budgetDurationSec;
     const periodStart = d === null ? record.createdAt : record.createdAt + Math.floor(Math.max(0, nowSec - record.createdAt) / d) * d;
-    const spendUsd = this.#store.usage.summary({ since: periodStart, apiKeyHash: record.hash }).openaiCostUsd.total;
+    // A running total brought up to date from the rows recorded since the last check (by any
+    // process on the data folder): exact, and its cost does not grow with the key's history.
+    const known = this.#spend.get(record.id);
+    const base = known && known.periodStart === periodStart ? known : { periodStart, lastSeq: 0, spendUsd: 0 };
+    const fresh = this.#store.usage.summary({ since: periodStart, apiKeyHash: record.hash, afterSeq: base.lastSeq });
+    const spendUsd = Math.round((base.spendUsd + fresh.openaiCostUsd.total) * 1e9) / 1e9;
+    this.#spend.set(record.id, { periodStart, lastSeq: fresh.lastSeq, spendUsd });
     return { spendUsd, periodStart, resetAt: d === null ? null : periodStart + d };
   }
 

@@ -14,7 +14,7 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
     // A key's caller sees its own traffic; only a server without keys shows everything to everyone.
     const authOn = services.config.apiKeys.length > 0 || services.config.adminKey !== undefined;
     const owner = request.owner !== null ? request.owner : authOn ? null : undefined;
-    const summary = services.usage.summary({ since: unixParam(query, 'since'), until: unixParam(query, 'until'), owner });
+    const { lastSeq: _internal, ...summary } = services.usage.summary({ since: unixParam(query, 'since'), until: unixParam(query, 'until'), owner });
     return { object: 'usage.summary', ...(snakeKeys(summary) as object) };
   });
 }
