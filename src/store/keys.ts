@@ -111,13 +111,31 @@ export class KeyStore {
   readonly #byHash: Statement;
   readonly #window: Statement;
   readonly #inFlight: Statement;
+  readonly #dropOldWindows: Statement;
+  readonly #count: Statement;
+  readonly #markInFlight: Statement;
+  readonly #release: Statement;
+  readonly #adjust: Statement;
+  readonly #admit: (ask: LimitAsk) => LimitCounts;
 
   /** Use `store.keys`. */
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
-    this.#byHash = ctx.db.prepare('SELECT * FROM api_keys WHERE hash = ?');
-    this.#window = ctx.db.prepare('SELECT requests, tokens FROM key_rate_windows WHERE key_id = ? AND window_start = ?');
-    this.#inFlight = ctx.db.prepare('SELECT COUNT(*) AS n FROM key_in_flight WHERE key_id = ?');
+    const db = ctx.db;
+    // Prepared once: they run on every request of a limited key.
+    this.#byHash = db.prepare('SELECT * FROM api_keys WHERE hash = ?');
+    this.#window = db.prepare('SELECT requests, tokens FROM key_rate_windows WHERE key_id = ? AND window_start = ?');
+    this.#inFlight = db.prepare('SELECT COUNT(*) AS n FROM key_in_flight WHERE key_id = ?');
+    this.#dropOldWindows = db.prepare('DELETE FROM key_rate_windows WHERE key_id = ? AND window_start < ?');
+    this.#count = db.prepare(
+      `INSERT INTO key_rate_windows (key_id, window_start, requests, tokens) VALUES (?, ?, 1, ?)
+       ON CONFLICT (key_id, window_start) DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens`,
+    );
+    this.#markInFlight = db.prepare('INSERT OR REPLACE INTO key_in_flight (request_id, key_id, process, started_at) VALUES (?, ?, ?, ?)');
+    this.#release = db.prepare('DELETE FROM key_in_flight WHERE request_id = ?');
+    this.#adjust = db.prepare('UPDATE key_rate_windows SET tokens = MAX(0, tokens + ?) WHERE key_id = ? AND window_start = ?');
+    const admit = db.transaction((ask: LimitAsk) => this.#admitIn(ask));
+    this.#admit = (ask) => admit.immediate(ask);
   }
 
   /** Stores a new key (durably: a key handed out must not vanish in a power cut). */
@@ -181,49 +199,38 @@ export class KeyStore {
    * processes sharing the database never both take the last place.
    */
   admit(ask: LimitAsk): LimitCounts {
-    const db = this.#ctx.db;
-    return db
-      .transaction((): LimitCounts => {
-        const row = this.#window.get(ask.keyId, ask.windowStart) as { requests: number; tokens: number } | undefined;
-        const requests = row?.requests ?? 0;
-        const tokens = row?.tokens ?? 0;
-        const inFlight = ask.parallel === null ? 0 : (this.#inFlight.get(ask.keyId) as { n: number }).n;
-        const refusedBy =
-          ask.parallel !== null && inFlight + 1 > ask.parallel
-            ? 'parallel'
-            : ask.rpm !== null && requests + 1 > ask.rpm
-              ? 'requests'
-              : ask.tpm !== null && tokens + ask.tokens > ask.tpm && tokens > 0
-                ? 'tokens'
-                : undefined;
-        if (refusedBy) return { admitted: false, refusedBy, requests, tokens, inFlight };
-        if (!row) db.prepare('DELETE FROM key_rate_windows WHERE key_id = ? AND window_start < ?').run(ask.keyId, ask.windowStart);
-        db.prepare(
-          `INSERT INTO key_rate_windows (key_id, window_start, requests, tokens) VALUES (?, ?, 1, ?)
-           ON CONFLICT (key_id, window_start) DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens`,
-        ).run(ask.keyId, ask.windowStart, ask.tokens);
-        if (ask.parallel !== null) {
-          db.prepare('INSERT OR REPLACE INTO key_in_flight (request_id, key_id, process, started_at) VALUES (?, ?, ?, ?)').run(
-            ask.requestId,
-            ask.keyId,
-            ask.process,
-            ask.now,
-          );
-        }
-        return { admitted: true, requests: requests + 1, tokens: tokens + ask.tokens, inFlight: inFlight + (ask.parallel === null ? 0 : 1) };
-      })
-      .immediate();
+    return this.#admit(ask);
+  }
+
+  #admitIn(ask: LimitAsk): LimitCounts {
+    const row = this.#window.get(ask.keyId, ask.windowStart) as { requests: number; tokens: number } | undefined;
+    const requests = row?.requests ?? 0;
+    const tokens = row?.tokens ?? 0;
+    const inFlight = ask.parallel === null ? 0 : (this.#inFlight.get(ask.keyId) as { n: number }).n;
+    const refusedBy =
+      ask.parallel !== null && inFlight + 1 > ask.parallel
+        ? 'parallel'
+        : ask.rpm !== null && requests + 1 > ask.rpm
+          ? 'requests'
+          : ask.tpm !== null && tokens + ask.tokens > ask.tpm && tokens > 0
+            ? 'tokens'
+            : undefined;
+    if (refusedBy) return { admitted: false, refusedBy, requests, tokens, inFlight };
+    if (!row) this.#dropOldWindows.run(ask.keyId, ask.windowStart);
+    this.#count.run(ask.keyId, ask.windowStart, ask.tokens);
+    if (ask.parallel !== null) this.#markInFlight.run(ask.requestId, ask.keyId, ask.process, ask.now);
+    return { admitted: true, requests: requests + 1, tokens: tokens + ask.tokens, inFlight: inFlight + (ask.parallel === null ? 0 : 1) };
   }
 
   /** Adds `delta` tokens (negative: gives back) to a window that still exists, never below zero. */
   adjustTokens(keyId: string, windowStart: number, delta: number): void {
     if (delta === 0) return;
-    this.#ctx.db.prepare('UPDATE key_rate_windows SET tokens = MAX(0, tokens + ?) WHERE key_id = ? AND window_start = ?').run(delta, keyId, windowStart);
+    this.#adjust.run(delta, keyId, windowStart);
   }
 
   /** The request is over: it no longer counts as in progress. */
   release(requestId: string): void {
-    this.#ctx.db.prepare('DELETE FROM key_in_flight WHERE request_id = ?').run(requestId);
+    this.#release.run(requestId);
   }
 
   /** Drops in-progress marks of processes for which `isDead(process)` holds (they died mid-request). */
