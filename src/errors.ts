@@ -5,7 +5,16 @@
  * See ../shared/contract/07_errors.txt.
  * Lives outside http/ because every layer (engines, store, pipeline) raises it; http/ serialises it.
  */
-export type ApiErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'server_error'
+  // OpenAI's 429s name what ran out: the request or token rate, or the quota (budget).
+  | 'requests'
+  | 'tokens'
+  | 'insufficient_quota';
 
 export interface ApiErrorInit {
   status: number;

@@ -21,6 +21,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   pipeline: ['http', 'runtime', 'batch', 'cli'],
   config: ['http', 'pipeline', 'engines', 'audio', 'store', 'runtime', 'batch', 'cli'],
   safety: ['http', 'pipeline', 'runtime', 'batch', 'cli', 'store'],
+  keys: ['http', 'pipeline', 'engines', 'audio', 'runtime', 'batch', 'cli', 'safety'],
   runtime: ['http', 'cli'],
   http: ['cli'],
 };

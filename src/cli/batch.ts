@@ -43,7 +43,7 @@ function connection(config: Config, opts: { url?: string; key?: string }): Conne
         ? `[${config.host}]`
         : config.host;
   // PARLEY_API_KEY is what `parley chat --url` reads too; else the server's own first key.
-  const key = opts.key ?? process.env.PARLEY_API_KEY ?? config.apiKeys[0];
+  const key = opts.key ?? process.env.PARLEY_API_KEY ?? config.apiKeys[0] ?? config.adminKey;
   const url = (opts.url ?? `http://${host}:${config.port}`).replace(/\/+$/, '');
   return { url, key, flags: opts.url ? ` --url ${url}` : '' };
 }
@@ -202,7 +202,7 @@ export function batchCommand(program: Command): Command {
   const common = (c: Command) =>
     c
       .option('--url <url>', 'the server (default: http://<host>:<port> from the config)')
-      .option('--key <key>', 'API key (default: PARLEY_API_KEY, else the first of PARLEY_API_KEYS)');
+      .option('--key <key>', 'API key (default: PARLEY_API_KEY, else the first of PARLEY_API_KEYS, else PARLEY_ADMIN_KEY)');
   const conn = (opts: { url?: string; key?: string }) => connection(configFromProgram(program), opts);
 
   cmd.addCommand(

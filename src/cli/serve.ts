@@ -12,7 +12,7 @@ export function serveCommand(program: Command): Command {
     .option('--host <host>', 'address to listen on (default 127.0.0.1); also PARLEY_HOST')
     .option('--port <port>', 'port (default 8000); also PARLEY_PORT')
     .option('--no-auth', 'allow serving without API keys on a non-loopback address')
-    .addHelpText('after', '\nAPI keys come from PARLEY_API_KEYS (comma-separated). See README.md for every setting.')
+    .addHelpText('after', '\nAPI keys come from PARLEY_API_KEYS (comma-separated), PARLEY_ADMIN_KEY and `parley keys create`. See README.md for every setting.')
     .action(async (opts: { host?: string; port?: string; auth: boolean }) => {
       try {
         const config = configFromProgram(program, { host: opts.host, port: opts.port, noAuth: opts.auth === false ? true : undefined });
@@ -25,12 +25,15 @@ export function serveCommand(program: Command): Command {
 
 /** Starts the server and wires clean shutdown; resolves once listening. */
 export async function serve(config: import('../config/index.js').Config): Promise<void> {
-  if (config.apiKeys.length === 0 && !isLoopback(config.host) && !config.noAuth) {
-    throw new ConfigError([`refusing to listen on ${config.host} without API keys: set PARLEY_API_KEYS, or pass --no-auth to serve openly`]);
+  const authOn = config.apiKeys.length > 0 || config.adminKey !== undefined;
+  if (!authOn && !isLoopback(config.host) && !config.noAuth) {
+    throw new ConfigError([
+      `refusing to listen on ${config.host} without API keys: set PARLEY_API_KEYS or PARLEY_ADMIN_KEY, or pass --no-auth to serve openly`,
+    ]);
   }
   const runtime = await createRuntime(config);
   const app = await buildApp(runtime.services);
-  if (config.apiKeys.length === 0) {
+  if (!authOn) {
     app.log.warn(
       isLoopback(config.host)
         ? 'no API keys configured: accepting every request (loopback only)'

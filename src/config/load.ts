@@ -33,6 +33,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_MODELS_MIRROR', path: 'modelsMirror', kind: 'string', description: 'Base URL of a model mirror' },
   { name: 'PARLEY_OFFLINE', path: 'offline', kind: 'boolean', description: '1 = never download' },
   { name: 'PARLEY_API_KEYS', path: 'apiKeys', kind: 'list', description: 'Comma-separated accepted API keys' },
+  { name: 'PARLEY_ADMIN_KEY', path: 'adminKey', kind: 'string', description: 'Admin key (manages keys; unset = the PARLEY_API_KEYS keys are admins)' },
   { name: 'PARLEY_NO_AUTH', path: 'noAuth', kind: 'boolean', description: '1 = serve without keys on a non-loopback address' },
   { name: 'PARLEY_LOG_LEVEL', path: 'logLevel', kind: 'string', description: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'PARLEY_CONCURRENCY', path: 'concurrency', kind: 'number', description: 'Parallel engine jobs (default: cores)' },
@@ -65,6 +66,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
     path: 'limits.inFlight.transcription',
     kind: 'number',
     description: 'Live transcription/translation/analysis requests in progress at once (default 4 × concurrency)',
+  },
+  {
+    name: 'PARLEY_RATE_WINDOW_SEC',
+    path: 'limits.rateWindowSec',
+    kind: 'number',
+    description: "Window of a key's rpm_limit/tpm_limit, seconds (default 60)",
   },
   {
     name: 'PARLEY_FILES_QUOTA_BYTES',

@@ -103,6 +103,11 @@ export const configSchema = z.object({
   modelsMirror: z.string().url().optional().describe('Base URL that replaces the catalogue hosts (a local mirror)'),
   offline: z.boolean().default(false).describe('Never download anything'),
   apiKeys: z.array(z.string().min(1)).default([]).describe('Accepted API keys (Bearer or api-key header); empty = no auth, loopback only'),
+  adminKey: z
+    .string()
+    .min(16, 'expected at least 16 characters')
+    .optional()
+    .describe('Admin key: manages keys (/v1/parley/keys) and models; also an unlimited API key. Unset = the PARLEY_API_KEYS keys are the admins'),
   noAuth: z.boolean().default(false).describe('Allow serving without keys on a non-loopback address'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
   concurrency: z.number().int().min(1).max(256).default(Math.max(1, os.availableParallelism())).describe('Parallel engine jobs (default: the cores)'),
@@ -154,6 +159,13 @@ export const configSchema = z.object({
         .min(1)
         .default(45 * 60)
         .describe('Decoded input audio per chat request, all parts together, seconds (default 45 min: 20 MB of 64 kbit/s MP3)'),
+      rateWindowSec: z
+        .number()
+        .int()
+        .min(1)
+        .max(3600)
+        .default(60)
+        .describe("Length of the window a key's rpm_limit and tpm_limit count in, seconds (a minute, as OpenAI's RPM/TPM)"),
       filesBytesPerOwner: z
         .number()
         .int()

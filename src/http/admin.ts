@@ -5,15 +5,16 @@ import { requestKey } from './auth.js';
 import { ApiError } from './errors.js';
 
 /**
- * The one check for administrative routes (model pulls today). With no keys configured the server
- * only listens on loopback (or was told `--no-auth`), so everyone is the operator. With keys, any
- * configured key is an admin for now: the key check in auth.ts has already refused the others.
- * Issue 12 brings a separate admin key; it belongs here and nowhere else.
+ * The one check for administrative routes (keys, model pulls). With an admin key configured
+ * (PARLEY_ADMIN_KEY or `adminKey`), only it. Without one, the PARLEY_API_KEYS keys are the admins;
+ * with no keys at all the server only listens on loopback (or was told `--no-auth`), so everyone is
+ * the operator — except a caller using a key an admin handed out: those keys never administer.
  */
-export function assertAdmin(request: FastifyRequest, config: Pick<Config, 'apiKeys'>): void {
-  if (config.apiKeys.length === 0) return;
+export function assertAdmin(request: FastifyRequest, config: Pick<Config, 'apiKeys' | 'adminKey'>): void {
+  const admins = config.adminKey !== undefined ? [config.adminKey] : config.apiKeys;
   const key = requestKey(request);
-  if (key === undefined || !config.apiKeys.some((k) => sameKey(k, key))) {
+  const allowed = admins.length === 0 ? request.apiKey === null : key !== undefined && admins.some((k) => sameKey(k, key));
+  if (!allowed) {
     throw new ApiError({
       status: 403,
       type: 'invalid_request_error',

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyRegistry } from '../keys/registry.js';
 import { hashApiKey } from '../store/context.js';
+import type { KeyRecord } from '../store/keys.js';
 import { ApiError } from './errors.js';
 
 declare module 'fastify' {
@@ -10,6 +12,12 @@ declare module 'fastify' {
      * when the server runs without keys. Files, batches, audio ids and usage all belong to it.
      */
     owner: string | null;
+    /**
+     * The key's record when the caller used a key an admin handed out (`parley keys create`,
+     * `POST /v1/parley/keys`): its limits apply. Null for PARLEY_API_KEYS keys and the admin key
+     * (unlimited), and without a key.
+     */
+    apiKey: KeyRecord | null;
   }
 }
 
@@ -50,36 +58,81 @@ function internalOwner(request: FastifyRequest, internalToken: string): string |
   return typeof owner === 'string' && /^[0-9a-f]{64}$/.test(owner) ? owner : null;
 }
 
+/** Why a key of the registry is refused, or undefined when it is live. */
+function refusal(registry: KeyRegistry, record: KeyRecord): string | undefined {
+  const status = registry.status(record);
+  if (status === 'revoked') return `The API key ${record.id} has been revoked.`;
+  if (status === 'expired') return `The API key ${record.id} expired at ${new Date(record.expiresAt! * 1000).toISOString()}.`;
+  return undefined;
+}
+
+/** Options of `installAuth`. */
+export interface AuthOptions {
+  /** PARLEY_API_KEYS: unlimited keys. */
+  keys: readonly string[];
+  /** PARLEY_ADMIN_KEY: an unlimited key that also administers. */
+  adminKey?: string;
+  /** Keys an admin handed out; looked up per request (no cache), so revocation counts at once. Absent: none. */
+  registry?: KeyRegistry;
+  /** This process's internal token (batch lines). */
+  internalToken: string;
+}
+
 /**
  * API-key check on every request but the health probe, and the request's owner (`request.owner`).
- * With no keys configured everything is accepted and owned by nobody (start-up only allows that on
- * loopback or with --no-auth). A request carrying the process's internal token (batch lines,
- * injected in-process) acts for the owner it names.
+ * Keys: PARLEY_API_KEYS and the admin key (unlimited), then the registry's keys (limited; revoked
+ * or expired → 401 at once). With neither PARLEY_API_KEYS nor an admin key configured, requests
+ * without a registry key are accepted and owned by nobody (start-up only allows that on loopback or
+ * with --no-auth). A request carrying the process's internal token (batch lines, injected
+ * in-process) acts for the owner it names, as long as that owner's key is still accepted.
  */
-export function installAuth(app: FastifyInstance, options: { keys: readonly string[]; internalToken: string }): void {
+export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('owner', null);
-  const { keys, internalToken } = options;
-  const keyHashes = new Set(keys.map(hashApiKey));
+  app.decorateRequest('apiKey', null);
+  const { keys, internalToken, registry } = options;
+  const unlimited = options.adminKey === undefined ? keys : [...keys, options.adminKey];
+  const authOn = unlimited.length > 0;
+  const unlimitedHashes = new Set(unlimited.map(hashApiKey));
   app.addHook('onRequest', async (request) => {
     const internal = internalOwner(request, internalToken);
     if (internal !== undefined) {
-      if (keys.length === 0) return;
+      if (internal === null) {
+        if (authOn) throw ApiError.invalidApiKey('The API key that created this batch is no longer accepted by this server.');
+        return;
+      }
       // Work done for an owner (a batch line) stops with the owner's key.
-      if (internal === null || !keyHashes.has(internal))
-        throw ApiError.invalidApiKey('The API key that created this batch is no longer accepted by this server.');
+      if (!unlimitedHashes.has(internal)) {
+        const record = await registry?.lookup(internal);
+        const why = record ? refusal(registry!, record) : authOn ? 'The API key that created this batch is no longer accepted by this server.' : undefined;
+        if (why) throw ApiError.invalidApiKey(why);
+        request.apiKey = record ?? null;
+      }
       request.owner = internal;
       return;
     }
-    if (keys.length === 0 || OPEN_PATHS.has(request.url.split('?')[0]!)) return;
+    if (OPEN_PATHS.has(request.url.split('?')[0]!)) return;
     // Routes that hold nothing secret (the playground's files, see routes/web.ts) opt out.
     if ((request.routeOptions.config as { public?: boolean } | undefined)?.public === true) return;
     const key = requestKey(request);
     if (key === undefined) {
+      if (!authOn) return;
       throw ApiError.invalidApiKey(
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the api-key header.",
       );
     }
-    if (!keys.some((k) => safeEqual(k, key))) throw ApiError.invalidApiKey(`Incorrect API key provided: ${masked(key)}.`);
-    request.owner = hashApiKey(key);
+    if (unlimited.some((k) => safeEqual(k, key))) {
+      request.owner = hashApiKey(key);
+      return;
+    }
+    const hash = hashApiKey(key);
+    const record = await registry?.lookup(hash);
+    if (record) {
+      const why = refusal(registry!, record);
+      if (why) throw ApiError.invalidApiKey(why);
+      request.owner = hash;
+      request.apiKey = record;
+      return;
+    }
+    if (authOn) throw ApiError.invalidApiKey(`Incorrect API key provided: ${masked(key)}.`);
   });
 }

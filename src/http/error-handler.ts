@@ -1,5 +1,4 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ContentFilterError } from '../safety/azure.js';
 import { ApiError } from './errors.js';
 
 /** Maps anything thrown by a route, by Fastify or by a plugin to an ApiError. Nothing matches on message text. */
@@ -38,6 +37,11 @@ export function toApiError(error: unknown, bodyLimit: number): ApiError {
   return ApiError.internal(error);
 }
 
+/** An error with a form of its own on Azure routes (ContentFilterError, KeyLimitError). */
+function hasAzureForm(error: ApiError): error is ApiError & { toAzureWire(): unknown } {
+  return typeof (error as { toAzureWire?: unknown }).toAzureWire === 'function';
+}
+
 /** True when the error is the work being cancelled (an abort, or `ApiError.cancelled`), not a failure. */
 function isCancellation(error: unknown): boolean {
   const e = error as { name?: string; code?: string } | null;
@@ -72,8 +76,9 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       reply.raw.destroy();
       return;
     }
-    // Azure routes answer a blocked prompt in Azure's own form (innererror, content_filter_result).
-    const body = apiError instanceof ContentFilterError && request.url.startsWith('/openai/') ? apiError.toAzureWire() : apiError.toWire();
+    // Azure routes answer in Azure's own form where it has one: a blocked prompt (innererror,
+    // content_filter_result), a key's 429 ({"error": {"code": "429", …}}).
+    const body = hasAzureForm(apiError) && request.url.startsWith('/openai/') ? apiError.toAzureWire() : apiError.toWire();
     void reply.status(apiError.status).headers(apiError.headers).header('content-type', 'application/json; charset=utf-8').send(body);
   });
   app.setNotFoundHandler((request, reply) => {

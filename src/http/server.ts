@@ -7,12 +7,14 @@ import { installAdmission } from './admission.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
 import { installErrorHandling } from './error-handler.js';
+import { installKeyLimits } from './key-limits.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { azureRoutes } from './routes/azure.js';
 import { batchRoutes } from './routes/batches.js';
 import { chatRoutes } from './routes/chat.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
 import { modelRoutes } from './routes/models.js';
 import { moderationRoutes } from './routes/moderations.js';
 import { parleyModelRoutes } from './routes/parley-models.js';
@@ -41,8 +43,9 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   });
   installErrorHandling(app, config.bodyLimitBytes);
   await installCors(app, config.cors.origins);
-  installAuth(app, { keys: config.apiKeys, internalToken: services.internalToken });
+  installAuth(app, { keys: config.apiKeys, adminKey: config.adminKey, registry: services.keys, internalToken: services.internalToken });
   installAdmission(app, services);
+  installKeyLimits(app, services);
   healthRoutes(app, services);
   modelRoutes(app, services);
   await app.register(multipart, { throwFileSizeLimit: false });
@@ -56,6 +59,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   fileRoutes(app, services);
   batchRoutes(app, services);
   parleyModelRoutes(app, services);
+  keyRoutes(app, services);
   webRoutes(app);
   return app;
 }

@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { Redis } from 'ioredis';
 import { BatchStore } from '../batch/batch-store.js';
+import { isDeadLocalWorker, newWorkerId, retireWorkerId } from '../batch/workers.js';
 import type { Config } from '../config/index.js';
+import { type LimitCounters, RedisCounters, SqliteCounters } from '../keys/counters.js';
+import { KeyRegistry } from '../keys/registry.js';
 import { Admission } from '../lib/admission.js';
 import { Limiter } from '../lib/limiter.js';
 import { type Capability, DEFAULT_PIPELINE, ModelRegistry } from '../pipeline/models.js';
@@ -67,6 +71,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const defaultEngines = pipelines.get(DEFAULT_PIPELINE)!;
   const store = openStore({ dataDir: config.dataDir });
   const stopSweeper = store.audio.startSweeper();
+  const keyLimits = await openKeyLimits(config, store);
 
   let state: 'starting' | 'ready' | 'draining' = 'starting';
   const services: Services = {
@@ -89,6 +94,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     },
     store,
     batches: new BatchStore(store),
+    keys: keyLimits.registry,
+    keyCounters: keyLimits.counters,
     state: () => state,
     shutdownSignal: shutdown.signal,
     internalToken: crypto.randomBytes(32).toString('hex'),
@@ -107,7 +114,35 @@ export async function createRuntime(config: Config): Promise<Runtime> {
       state = 'draining';
       stopSweeper();
       await host.dispose();
+      keyLimits.close();
       store.close();
     },
   };
+}
+
+/**
+ * The key registry and its counters: in SQLite, or — with PARLEY_QUEUE=redis://… — mirrored and
+ * counted in Redis so every server shares them. A command waits at most 2 s for Redis: a limited
+ * key's request then fails (503) rather than hang.
+ */
+export async function openKeyLimits(
+  config: Config,
+  store: import('../store/db.js').Store,
+): Promise<{ registry: KeyRegistry; counters: LimitCounters; close(): void }> {
+  const url = config.batch.queue;
+  if (!url) {
+    const processId = newWorkerId();
+    return {
+      registry: new KeyRegistry({ store }),
+      counters: new SqliteCounters(store.keys, processId, isDeadLocalWorker),
+      close: () => retireWorkerId(processId),
+    };
+  }
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
+  redis.on('error', () => {
+    // Reported per command (the request that needed Redis fails); ioredis keeps reconnecting.
+  });
+  const registry = new KeyRegistry({ store, redis });
+  await registry.publishAll().catch(() => undefined);
+  return { registry, counters: new RedisCounters(redis, config.limits.rateWindowSec * 1000), close: () => redis.disconnect() };
 }

@@ -1,5 +1,7 @@
 import type { BatchStore } from '../batch/batch-store.js';
 import type { Config } from '../config/index.js';
+import type { LimitCounters } from '../keys/counters.js';
+import type { KeyRegistry } from '../keys/registry.js';
 import type { Admission } from '../lib/admission.js';
 import type { Limiter } from '../lib/limiter.js';
 import type { AudioIdStore, UsageRecorder } from '../pipeline/context.js';
@@ -33,6 +35,10 @@ export interface Services {
   store: Store;
   /** Batches and their lines (backs /v1/batches; the batch worker runs them). */
   batches: BatchStore;
+  /** API keys an admin handed out (SQLite; mirrored into Redis with PARLEY_QUEUE=redis://…). */
+  keys: KeyRegistry;
+  /** Those keys' rate-limit counters: SQLite in embedded mode, Redis (shared by every server) with PARLEY_QUEUE. */
+  keyCounters: LimitCounters;
   /** `starting` until engines are checked, `ready`, then `draining` on shutdown. */
   state(): 'starting' | 'ready' | 'draining';
   /** Aborted when the server gives up on in-flight work at shutdown. */

@@ -25,6 +25,14 @@ export function hashApiKey(apiKey: string): string {
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
+ * A key's public id: `key_` + the first 16 hex digits of its sha256. What lists, logs and usage
+ * reports (`api_key_id`) show instead of the key; derived, so every process names a key alike.
+ */
+export function apiKeyId(keyHash: string): string {
+  return `key_${checkKeyHash(keyHash)!.slice(0, 16)}`;
+}
+
+/**
  * Accepts a key hash or null (anonymous caller) and refuses anything else, so a raw key passed by
  * mistake fails loudly instead of landing in the database.
  */

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { AudioStore } from './audio.js';
 import type { StoreContext } from './context.js';
 import { FileStore } from './files.js';
+import { KeyStore } from './keys.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { UsageLedger } from './usage.js';
 
@@ -163,6 +164,8 @@ export class Store {
   readonly usage: UsageLedger;
   /** OpenAI Files: metadata here, bytes under `<dataDir>/files/`. */
   readonly files: FileStore;
+  /** API keys handed out by an admin, and their rate-limit counters in embedded mode. */
+  readonly keys: KeyStore;
   #closed = false;
 
   /** Use `openStore`. */
@@ -183,6 +186,7 @@ export class Store {
       this.audio = new AudioStore(ctx);
       this.usage = new UsageLedger(ctx);
       this.files = new FileStore(ctx);
+      this.keys = new KeyStore(ctx);
       this.audio.sweep();
       this.files.removeOrphans(options.orphanGraceMs ?? 10 * 60_000);
     } catch (e) {

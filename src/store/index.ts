@@ -1,7 +1,7 @@
 // The store's public surface: open one `Store` at start and pass it down.
 
 export { AUDIO_TTL_SEC, type AudioPutParams, type AudioPutResult, AudioStore, isAudioId, type StoredAudio } from './audio.js';
-export { hashApiKey } from './context.js';
+export { apiKeyId, hashApiKey } from './context.js';
 export { DATABASE_FILE, type MigrationResult, openStore, SchemaTooNewError, Store, type StoreOptions } from './db.js';
 export {
   FILE_PURPOSES,
@@ -16,6 +16,7 @@ export {
   MAX_LIST_LIMIT,
   sanitizeFilename,
 } from './files.js';
+export { type KeyRecord, KeyStore, type LimitAsk, type LimitCounts } from './keys.js';
 export {
   OPENAI_PRICES_USD_PER_1M,
   type OpenAICost,

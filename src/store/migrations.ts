@@ -141,4 +141,49 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX batch_lines_running ON batch_lines (claimed_by) WHERE state = 'running';
     `),
   },
+  {
+    version: 3,
+    name: 'api keys and their limit counters',
+    up: sql(`
+      -- Keys handed out by an admin (parley keys create, POST /v1/parley/keys). Only the key's
+      -- sha256 is kept; id is 'key_' + its first 16 hex digits (the api_key_id of usage reports).
+      -- A revoked key keeps its row (revoked_at set) so its usage still has a name.
+      CREATE TABLE api_keys (
+        id                    TEXT    PRIMARY KEY,
+        hash                  TEXT    NOT NULL UNIQUE,
+        alias                 TEXT,
+        created_at            INTEGER NOT NULL,
+        expires_at            INTEGER,
+        revoked_at            INTEGER,
+        models                TEXT,
+        max_budget_usd        REAL    CHECK (max_budget_usd >= 0),
+        budget_duration_sec   INTEGER CHECK (budget_duration_sec > 0),
+        rpm_limit             INTEGER CHECK (rpm_limit >= 0),
+        tpm_limit             INTEGER CHECK (tpm_limit >= 0),
+        max_parallel_requests INTEGER CHECK (max_parallel_requests >= 0),
+        metadata              TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX api_keys_live_alias ON api_keys (alias) WHERE alias IS NOT NULL AND revoked_at IS NULL;
+
+      -- Rate-limit counters of embedded mode (Redis holds them with PARLEY_QUEUE): one row per key
+      -- per fixed window (window_start in ms); old windows are deleted as new ones start.
+      CREATE TABLE key_rate_windows (
+        key_id       TEXT    NOT NULL,
+        window_start INTEGER NOT NULL,
+        requests     INTEGER NOT NULL DEFAULT 0,
+        tokens       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (key_id, window_start)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Requests of a key in progress (max_parallel_requests), by process so a dead process's
+      -- rows can be dropped.
+      CREATE TABLE key_in_flight (
+        request_id TEXT    PRIMARY KEY,
+        key_id     TEXT    NOT NULL,
+        process    TEXT    NOT NULL,
+        started_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX key_in_flight_key ON key_in_flight (key_id);
+    `),
+  },
 ];

@@ -57,6 +57,11 @@ export interface UsageSummaryParams {
   until?: number;
   /** Only this key's traffic (sha256 hex). Absent = every key. */
   apiKeyHash?: string;
+  /**
+   * Only rows recorded after this one (`UsageSummary.lastSeq` of an earlier summary): how a running
+   * total is brought up to date by reading the new rows only (a key's budget check).
+   */
+  afterSeq?: number;
 }
 
 /** What the same traffic would have cost at OpenAI, USD, per price line and in total. */
@@ -101,6 +106,8 @@ export interface UsageSummary {
   audioOutSec: number;
   /** The same traffic at OpenAI's list prices (`OPENAI_PRICES_USD_PER_1M`). */
   openaiCostUsd: OpenAICost;
+  /** The newest row of the whole ledger when this was read (pass it as `afterSeq` to continue). */
+  lastSeq: number;
 }
 
 /** Token counts that `openaiCost` prices. */
@@ -150,6 +157,7 @@ interface SumRow {
   cachedText: number;
   ain: number;
   aout: number;
+  lastSeq: number | null;
 }
 
 /** The usage ledger. Created by `Store`; reach it as `store.usage`. */
@@ -217,13 +225,21 @@ export class UsageLedger {
       where.push('api_key_hash = ?');
       args.push(checkKeyHash(params.apiKeyHash) as string);
     }
+    if (params.afterSeq !== undefined) {
+      // Walk the new rows by rowid: '+' keeps SQLite from preferring the (key, time) index, which
+      // would read every row of the key's period again.
+      for (let i = 0; i < where.length; i++) where[i] = `+${where[i]}`;
+      where.push('seq > ?');
+      args.push(params.afterSeq);
+    }
     const row = this.#ctx.db
       .prepare(
         `SELECT COUNT(*) AS requests,
           TOTAL(prompt_text_tokens) AS pt, TOTAL(prompt_audio_tokens) AS pa,
           TOTAL(completion_text_tokens) AS ct, TOTAL(completion_audio_tokens) AS ca,
           TOTAL(cached_tokens) AS cached, TOTAL(MIN(cached_tokens, prompt_text_tokens)) AS cachedText,
-          TOTAL(audio_in_sec) AS ain, TOTAL(audio_out_sec) AS aout
+          TOTAL(audio_in_sec) AS ain, TOTAL(audio_out_sec) AS aout,
+          (SELECT MAX(seq) FROM usage_events) AS lastSeq
         FROM usage_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
       )
       .get(...args) as SumRow;
@@ -246,6 +262,7 @@ export class UsageLedger {
       audioOutSec: row.aout,
       // Priced with cached tokens capped per row (see openaiCost), not on the aggregate.
       openaiCostUsd: openaiCost({ ...counts, cachedTokens: row.cachedText }),
+      lastSeq: row.lastSeq ?? 0,
     };
   }
 }

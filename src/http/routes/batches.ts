@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { normalizeUrl } from '../../batch/input.js';
 import { BATCH_ENDPOINTS, type BatchEndpoint, type BatchRecord } from '../../batch/types.js';
+import { parseDurationSec } from '../../lib/duration.js';
 import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
 import { apiVersion, type ResourceRouteOptions } from '../mount.js';
@@ -9,17 +10,14 @@ import { asObject, readString } from '../validate.js';
 
 /** Longest completion window accepted (Parley extension; OpenAI accepts only `24h`). */
 const MAX_WINDOW_SEC = 30 * 24 * 3600;
-const UNIT_SEC: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /**
  * The window in seconds. OpenAI accepts only `24h`; Parley also takes any `<n>s|m|h|d` up to 30
  * days (a short window is how a test, or an impatient operator, sees `expired`).
  */
 export function parseCompletionWindow(value: string): number | undefined {
-  const m = /^(\d{1,7})([smhd])$/.exec(value);
-  if (!m) return undefined;
-  const sec = Number(m[1]) * UNIT_SEC[m[2]!]!;
-  return sec >= 1 && sec <= MAX_WINDOW_SEC ? sec : undefined;
+  const sec = parseDurationSec(value);
+  return sec !== undefined && sec >= 1 && sec <= MAX_WINDOW_SEC ? sec : undefined;
 }
 
 /** OpenAI's `batch` object. */

@@ -7,6 +7,7 @@ import type { Services } from '../../runtime/services.js';
 import { azureContentFilterResults, azurePromptFilterResults } from '../../safety/azure.js';
 import type { SafetyDecision } from '../../safety/types.js';
 import { ApiError } from '../errors.js';
+import { meteredUsage } from '../key-limits.js';
 import type { RouteOptions } from '../mount.js';
 import { requestScope } from '../request-scope.js';
 import { SseQueue } from '../sse.js';
@@ -76,7 +77,7 @@ export function chatRoutes(app: FastifyInstance, services: Services, options: Ch
     const ctx = {
       engines: services.engines(params.turn.model),
       audioIds: services.audioIds,
-      usage: services.usage,
+      usage: meteredUsage(request, services),
       scope,
       limits: { audioBytes: chatAudioBytes, audioSec: chatAudioSec },
     };

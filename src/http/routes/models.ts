@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { modelNotFound } from '../../pipeline/models.js';
 import type { Services } from '../../runtime/services.js';
 
@@ -9,10 +9,21 @@ function wireModel(model: { id: string; created: number }) {
 
 /** `GET /v1/models` and `GET /v1/models/{id}`: what this server serves. */
 export function modelRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/v1/models', async () => ({ object: 'list', data: services.models.list().map(wireModel) }));
+  // A key limited to some models sees only those (as an OpenAI project does).
+  const visible = (request: FastifyRequest, id: string) => {
+    const allowed = request.apiKey?.models;
+    return !allowed || allowed.includes(id) || allowed.includes(services.models.find(id)?.id ?? '');
+  };
+  app.get('/v1/models', async (request) => ({
+    object: 'list',
+    data: services.models
+      .list()
+      .filter((m) => visible(request, m.id))
+      .map(wireModel),
+  }));
   app.get<{ Params: { id: string } }>('/v1/models/:id', async (request) => {
     const model = services.models.find(request.params.id);
-    if (!model) throw modelNotFound(request.params.id, null);
+    if (!model || !visible(request, request.params.id)) throw modelNotFound(request.params.id, null);
     return wireModel({ ...model, id: request.params.id });
   });
 }

@@ -5,6 +5,7 @@ import { moderateInputs } from '../../pipeline/moderate.js';
 import type { Services } from '../../runtime/services.js';
 import { renderModerationResponse } from '../../safety/moderation.js';
 import { ApiError } from '../errors.js';
+import { meteredUsage } from '../key-limits.js';
 import { requestScope } from '../request-scope.js';
 import { asObject, readEnum, readString } from '../validate.js';
 
@@ -58,7 +59,7 @@ export function moderationRoutes(app: FastifyInstance, services: Services): void
     const model = readString(body, 'model') ?? 'omni-moderation-latest';
     const inputs = parseInputs(body.input);
     const scope = requestScope(request, reply, services);
-    const moderated = await moderateInputs({ engines: services.engines(), usage: services.usage, scope }, model, inputs);
+    const moderated = await moderateInputs({ engines: services.engines(), usage: meteredUsage(request, services), scope }, model, inputs);
     const wire = renderModerationResponse({ model, outcomes: moderated.map((m) => m.outcome) });
     return {
       ...wire,

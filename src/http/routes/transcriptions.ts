@@ -5,6 +5,7 @@ import { transcribeAudio } from '../../pipeline/transcribe.js';
 import { type FullTranscript, TRANSCRIPT_FORMATS, type TranscriptFormat, toSrt, toVerboseJson, toVtt } from '../../pipeline/transcript-format.js';
 import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
+import { assertModelAllowed } from '../key-limits.js';
 import type { RouteOptions } from '../mount.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
 import { requestScope } from '../request-scope.js';
@@ -82,6 +83,7 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
   const handle = (task: 'transcribe' | 'translate') => async (request: import('fastify').FastifyRequest, reply: FastifyReply) => {
     const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
     const params = parseForm(form, services, task, options.modelFor?.(request));
+    assertModelAllowed(request, services, params.model);
     const { signal } = requestScope(request, reply, services);
     const engines = services.engines(params.model);
     const [asr, vad] = await Promise.all([engines.asr(), engines.vad()]);
