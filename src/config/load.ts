@@ -33,6 +33,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_MODELS_MIRROR', path: 'modelsMirror', kind: 'string', description: 'Base URL of a model mirror' },
   { name: 'PARLEY_OFFLINE', path: 'offline', kind: 'boolean', description: '1 = never download' },
   { name: 'PARLEY_API_KEYS', path: 'apiKeys', kind: 'list', description: 'Comma-separated accepted API keys' },
+  { name: 'PARLEY_ADMIN_KEYS', path: 'adminKeys', kind: 'list', description: 'Comma-separated admin keys (also accepted as API keys)' },
   { name: 'PARLEY_NO_AUTH', path: 'noAuth', kind: 'boolean', description: '1 = serve without keys on a non-loopback address' },
   { name: 'PARLEY_LOG_LEVEL', path: 'logLevel', kind: 'string', description: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'PARLEY_CONCURRENCY', path: 'concurrency', kind: 'number', description: 'Parallel engine jobs (default: cores)' },
@@ -83,6 +84,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_SAFETY_JUDGE', path: 'safety.judge', kind: 'string', description: 'Guard LLM GGUF: cache name or path; unset = off' },
   { name: 'PARLEY_SAFETY_STRICT', path: 'safety.strict', kind: 'boolean', description: '1 = judge every prompt and reply, fail closed' },
   { name: 'PARLEY_WATERMARK', path: 'watermark.enabled', kind: 'boolean', description: 'on | off: watermark every voice (default on)' },
+  {
+    name: 'PARLEY_WATERMARK_KEY',
+    path: 'watermark.key',
+    kind: 'string',
+    description: 'Watermark key (≥ 16 characters; default: generated at first start, kept in <data dir>/watermark.key)',
+  },
   {
     name: 'PARLEY_CORS_ORIGINS',
     path: 'cors.origins',
@@ -216,6 +223,8 @@ export function loadConfig(options: { flags?: ConfigFlags; env?: NodeJS.ProcessE
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);
   config.modelsDir = path.resolve(cwd, config.modelsDir ?? path.join(config.dataDir, 'models'));
+  // An admin key is an API key too.
+  config.apiKeys = [...new Set([...config.apiKeys, ...config.adminKeys])];
   return config;
 }
 

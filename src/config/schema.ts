@@ -103,6 +103,10 @@ export const configSchema = z.object({
   modelsMirror: z.string().url().optional().describe('Base URL that replaces the catalogue hosts (a local mirror)'),
   offline: z.boolean().default(false).describe('Never download anything'),
   apiKeys: z.array(z.string().min(1)).default([]).describe('Accepted API keys (Bearer or api-key header); empty = no auth, loopback only'),
+  adminKeys: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Admin keys (accepted as API keys too): model pulls, and the response behind any verified watermark; empty = every key may pull models'),
   noAuth: z.boolean().default(false).describe('Allow serving without keys on a non-loopback address'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
   concurrency: z.number().int().min(1).max(256).default(Math.max(1, os.availableParallelism())).describe('Parallel engine jobs (default: the cores)'),
@@ -165,6 +169,17 @@ export const configSchema = z.object({
   watermark: z
     .object({
       enabled: z.boolean().default(true).describe('Watermark every voice Parley makes (PARLEY_WATERMARK=on|off)'),
+      key: z
+        .string()
+        .min(16)
+        .optional()
+        .describe('The secret the watermark is keyed with (PARLEY_WATERMARK_KEY); unset = generated at first start and kept in <dataDir>/watermark.key'),
+      strength: z
+        .number()
+        .min(0.02)
+        .max(0.5)
+        .default(0.25)
+        .describe('Per-cell gain of the mark, nepers (0.25 = ±2.2 dB, watermark SNR ≈ 20 dB; see src/safety/watermark/README.md)'),
     })
     .prefault({}),
   cors: z

@@ -6,6 +6,7 @@ import type { StoreContext } from './context.js';
 import { FileStore } from './files.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { UsageLedger } from './usage.js';
+import { WatermarkStore } from './watermarks.js';
 
 /** Name of the database file inside the data folder. */
 export const DATABASE_FILE = 'parley.db';
@@ -163,6 +164,8 @@ export class Store {
   readonly usage: UsageLedger;
   /** OpenAI Files: metadata here, bytes under `<dataDir>/files/`. */
   readonly files: FileStore;
+  /** Watermarked responses: tag → response (verify). */
+  readonly watermarks: WatermarkStore;
   #closed = false;
 
   /** Use `openStore`. */
@@ -183,6 +186,7 @@ export class Store {
       this.audio = new AudioStore(ctx);
       this.usage = new UsageLedger(ctx);
       this.files = new FileStore(ctx);
+      this.watermarks = new WatermarkStore(ctx);
       this.audio.sweep();
       this.files.removeOrphans(options.orphanGraceMs ?? 10 * 60_000);
     } catch (e) {
