@@ -17,6 +17,7 @@ import { modelRoutes } from './routes/models.js';
 import { moderationRoutes } from './routes/moderations.js';
 import { parleyModelRoutes } from './routes/parley-models.js';
 import { speechRoutes } from './routes/speech.js';
+import { verifyRoutes } from './routes/verify.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { usageRoutes } from './routes/usage.js';
 import { webRoutes } from './routes/web.js';
@@ -47,6 +48,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   modelRoutes(app, services);
   await app.register(multipart, { throwFileSizeLimit: false });
   speechRoutes(app, services);
+  verifyRoutes(app, services);
   transcriptionRoutes(app, services);
   analysisRoutes(app, services);
   chatRoutes(app, services);
