@@ -134,8 +134,8 @@ export class MarkEmbedder {
     this.position = end;
     const out = new Float64Array(samples.length);
     const { re, im, frame, fft } = this;
-    // Frames j cover [j·HOP, j·HOP + FRAME); every one that overlaps this passage.
-    const first = Math.max(0, Math.floor((start - FRAME) / HOP) + 1);
+    // Frames j cover [j·HOP, j·HOP + FRAME); every one that overlaps this passage (j = −1 covers the first half-frame).
+    const first = Math.floor((start - FRAME) / HOP) + 1;
     const last = Math.floor((end - 1) / HOP);
     for (let j = first; j <= last; j++) {
       const at = j * HOP;
@@ -148,7 +148,7 @@ export class MarkEmbedder {
       }
       if (energy === 0) continue;
       fft.forward(frame, re, im);
-      const row = (j % BLOCK) * BINS;
+      const row = (((j % BLOCK) + BLOCK) % BLOCK) * BINS;
       for (let b = 0; b < BINS; b++) {
         const g = this.gains[row + b]!;
         re[BIN_LO + b]! *= g;
