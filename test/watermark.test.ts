@@ -47,7 +47,7 @@ function clientFor(server: TestServer, apiKey: string): OpenAI {
 
 /** `POST /v1/audio/verify` with JSON, through the official SDK's raw request. */
 function verifyJson(client: OpenAI, bytes: Uint8Array): Promise<Verification> {
-  return client.post<unknown, Verification>('/audio/verify', { body: { audio: Buffer.from(bytes).toString('base64') } });
+  return client.post('/audio/verify', { body: { audio: Buffer.from(bytes).toString('base64') } }) as Promise<unknown> as Promise<Verification>;
 }
 
 /** `POST /v1/audio/verify` with a multipart upload. */

@@ -6,7 +6,7 @@
  * halves the work of a plain complex transform.
  */
 export class RealFft {
-  /** Frame length (a power of two ≥ 4). */
+  /** Frame length (a power of two ≥ 8). */
   readonly size: number;
   private readonly half: number;
   private readonly rev: Uint32Array;
@@ -18,7 +18,7 @@ export class RealFft {
   private readonly zi: Float64Array;
 
   constructor(size: number) {
-    if (size < 4 || (size & (size - 1)) !== 0) throw new Error(`FFT size must be a power of two ≥ 4, got ${size}`);
+    if (size < 8 || (size & (size - 1)) !== 0) throw new Error(`FFT size must be a power of two ≥ 8, got ${size}`);
     this.size = size;
     const h = size / 2;
     this.half = h;
@@ -57,8 +57,8 @@ export class RealFft {
     this.complex(zr, zi, false);
     // Untangle: X[k] = E[k] + W^k O[k], E/O from Z[k] and conj(Z[h−k]).
     for (let k = 0; k <= h; k++) {
-      const a = k % h;
-      const b = (h - k) % h;
+      const a = k === h ? 0 : k;
+      const b = k === 0 ? 0 : h - k;
       const er = (zr[a]! + zr[b]!) / 2;
       const ei = (zi[a]! - zi[b]!) / 2;
       const or = (zi[a]! + zi[b]!) / 2;
@@ -99,25 +99,64 @@ export class RealFft {
     }
   }
 
-  /** In-place iterative complex FFT of bit-reversed input (inverse = conjugate twiddles, unscaled). */
+  /**
+   * In-place iterative complex FFT of bit-reversed input (inverse = conjugate twiddles, unscaled).
+   * The first two stages (twiddles 1 and ∓i) are done together without multiplications; later
+   * stages read their twiddles with a stride from one table.
+   */
   private complex(re: Float64Array, im: Float64Array, inverse: boolean): void {
     const n = this.half;
     const sign = inverse ? -1 : 1;
-    for (let len = 2; len <= n; len <<= 1) {
+    // Stages 1 and 2 as one radix-4 pass: butterflies of length 4 with twiddles 1, −i·sign.
+    for (let a = 0; a < n; a += 4) {
+      const r0 = re[a]!;
+      const i0 = im[a]!;
+      const r1 = re[a + 1]!;
+      const i1 = im[a + 1]!;
+      const r2 = re[a + 2]!;
+      const i2 = im[a + 2]!;
+      const r3 = re[a + 3]!;
+      const i3 = im[a + 3]!;
+      const s0r = r0 + r1;
+      const s0i = i0 + i1;
+      const d0r = r0 - r1;
+      const d0i = i0 - i1;
+      const s1r = r2 + r3;
+      const s1i = i2 + i3;
+      const d1r = r2 - r3;
+      const d1i = i2 - i3;
+      // d1 · (−i·sign): (x + iy)(−i·sign) = sign·(y − ix)
+      const tr = sign * d1i;
+      const ti = -sign * d1r;
+      re[a] = s0r + s1r;
+      im[a] = s0i + s1i;
+      re[a + 2] = s0r - s1r;
+      im[a + 2] = s0i - s1i;
+      re[a + 1] = d0r + tr;
+      im[a + 1] = d0i + ti;
+      re[a + 3] = d0r - tr;
+      im[a + 3] = d0i - ti;
+    }
+    const cos = this.cosH;
+    const sin = this.sinH;
+    for (let len = 8; len <= n; len <<= 1) {
       const halfLen = len >> 1;
       const step = n / len;
-      for (let start = 0; start < n; start += len) {
-        for (let j = 0; j < halfLen; j++) {
-          const wr = this.cosH[j * step]!;
-          const wi = sign * this.sinH[j * step]!;
-          const a = start + j;
+      for (let j = 0; j < halfLen; j++) {
+        const wr = cos[j * step]!;
+        const wi = sign * sin[j * step]!;
+        for (let a = j; a < n; a += len) {
           const b = a + halfLen;
-          const tr = re[b]! * wr - im[b]! * wi;
-          const ti = re[b]! * wi + im[b]! * wr;
-          re[b] = re[a]! - tr;
-          im[b] = im[a]! - ti;
-          re[a]! += tr;
-          im[a]! += ti;
+          const br = re[b]!;
+          const bi = im[b]!;
+          const tr = br * wr - bi * wi;
+          const ti = br * wi + bi * wr;
+          const ar = re[a]!;
+          const ai = im[a]!;
+          re[b] = ar - tr;
+          im[b] = ai - ti;
+          re[a] = ar + tr;
+          im[a] = ai + ti;
         }
       }
     }

@@ -41,6 +41,8 @@ const BINS = BIN_HI - BIN_LO + 1;
 const OFFSETS = [0, HOP / 4, HOP / 2, (3 * HOP) / 4];
 /** Frames whose band energy is this far below the loudest frame are left out of detection (silence, codec noise). */
 const FLOOR_DB = 45;
+/** Windowed frame energy below which a frame is left unmarked (≈ −75 dBFS: silence between words and sentences). */
+const SILENT_FRAME = 1e-4;
 /** Default strength: ±0.1 neper (±0.87 dB) per cell. */
 export const DEFAULT_STRENGTH = 0.1;
 
@@ -139,14 +141,21 @@ export class MarkEmbedder {
     const last = Math.floor((end - 1) / HOP);
     for (let j = first; j <= last; j++) {
       const at = j * HOP;
+      // The part of the frame inside this passage (the rest is zeros).
+      const from = Math.max(0, start - at);
+      const to = Math.min(FRAME, end - at);
+      frame.fill(0);
       let energy = 0;
-      for (let i = 0; i < FRAME; i++) {
-        const g = at + i;
-        const v = g >= start && g < end ? samples[g - start]! * WINDOW[i]! : 0;
+      for (let i = from; i < to; i++) {
+        const v = samples[at + i - start]! * WINDOW[i]!;
         frame[i] = v;
         energy += v * v;
       }
-      if (energy === 0) continue;
+      if (energy < SILENT_FRAME) {
+        // Silence (or nearly): passed through unmarked, saving two transforms.
+        for (let i = from; i < to; i++) out[at + i - start]! += frame[i]! * WINDOW[i]!;
+        continue;
+      }
       fft.forward(frame, re, im);
       const row = (((j % BLOCK) + BLOCK) % BLOCK) * BINS;
       for (let b = 0; b < BINS; b++) {
@@ -155,10 +164,7 @@ export class MarkEmbedder {
         im[BIN_LO + b]! *= g;
       }
       fft.inverse(re, im, frame);
-      for (let i = 0; i < FRAME; i++) {
-        const g = at + i;
-        if (g >= start && g < end) out[g - start]! += frame[i]! * WINDOW[i]!;
-      }
+      for (let i = from; i < to; i++) out[at + i - start]! += frame[i]! * WINDOW[i]!;
     }
     return Float32Array.from(out);
   }

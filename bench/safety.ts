@@ -1,0 +1,221 @@
+/**
+ * Safety benchmark (`npm run bench -- safety`), ratios measured in one run:
+ *  1. A chat turn with every default safety layer (word list, self-harm phrases, watermark) ÷ the
+ *     same turn with the filters and the watermark off (target ≤ 1.05), and with the filters alone.
+ *     The language model is scripted (instant, the same ~10 s reply every time) so the ratio shows
+ *     what safety adds to the rest of the turn (reply gate, flite synthesis, encoding, HTTP), not
+ *     the noise of a model's generation; a real model's seconds would only shrink it. Runs are
+ *     paired (on, off, on, off, …) so a load change on a shared machine hits both.
+ *  2. Watermark embedding time ÷ flite synthesis time of a ~10 s reply (target ≤ 0.10), and the
+ *     watermark SNR per flite voice.
+ *  3. Detection time per minute of audio.
+ *  4. The null distribution of the detector on human speech (whole recordings, their 3 s windows
+ *     and MP3 copies): the test fixtures, or every WAV in BENCH_WATERMARK_NULL_DIR.
+ *  5. What the mark survives: each attack on each flite voice, whole and cut to 3 s.
+ * BENCH_RUNS (default 5) pairs per row; the layers alone: `node --import tsx bench/safety-layers.ts`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeAudio } from '../src/audio/decode/index.js';
+import { resample } from '../src/audio/resample.js';
+import { OUTPUT_SAMPLE_RATE } from '../src/audio/types.js';
+import type { LlmEngine, LlmGenerateOptions } from '../src/engines/llm/types.js';
+import type { SafetyChecker } from '../src/safety/checker.js';
+import { MarkEmbedder, markPattern, markSnrDb, responseTag } from '../src/safety/watermark/mark.js';
+import { DETECTION_THRESHOLD, Watermarker } from '../src/safety/watermark/watermarker.js';
+import { startTestServer } from '../test/helpers/server.js';
+import { crop, MAY_FAIL, SURVIVES } from '../test/helpers/watermark-attacks.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const REPLY =
+  'The weather today is mild, with a light breeze from the west. Later this afternoon clouds will gather over the hills, and by the evening a little rain may fall on the town.';
+const FLITE_VOICES = { alloy: 'slt', echo: 'rms', fable: 'awb', onyx: 'kal16', cedar: 'kal' } as const;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function scriptedLlm(text: string): LlmEngine {
+  return {
+    id: 'scripted',
+    model: 'scripted',
+    async generate(o: LlmGenerateOptions) {
+      for (const word of text.match(/\S+\s*/g) ?? []) o.onText?.(word);
+      return { text, toolCalls: [], finishReason: 'stop' as const, usage: { promptTokens: 5, completionTokens: 30, cachedTokens: 0 } };
+    },
+    countTokens: async (t: string) => Math.ceil(t.length / 4),
+    dispose: async () => undefined,
+  };
+}
+
+/** A checker that checks nothing (the "filters off" side): every call answers what the real one answers for harmless text. */
+async function passThrough(real: SafetyChecker): Promise<SafetyChecker> {
+  const prompt = await real.checkPrompt(['hello']);
+  const reply = await real.checkReply('hello');
+  return { ...real, checkPrompt: async () => prompt, checkReply: async () => reply };
+}
+
+export default async function run(): Promise<void> {
+  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-safety-'));
+  const config = path.join(dir, 'config.json');
+  fs.writeFileSync(config, JSON.stringify({ tts: { voices: { onyx: { voice: 'kal16' }, cedar: { voice: 'kal' } } } }));
+  const server = await startTestServer({ PARLEY_CONFIG: config, PARLEY_CONCURRENCY: '2' });
+  try {
+    const engines = server.runtime.services.engines() as unknown as { llm: () => Promise<LlmEngine>; safety: SafetyChecker; watermark: Watermarker };
+    engines.llm = async () => scriptedLlm(REPLY);
+    const realSafety = engines.safety;
+    const realWatermark = engines.watermark;
+    const noFilters = await passThrough(realSafety);
+    const noWatermark = new Watermarker({ key: new Uint8Array(32), enabled: false, registry: { put: () => undefined, tags: () => [], find: () => undefined } });
+    const set = (filters: boolean, watermark: boolean) => {
+      engines.safety = filters ? realSafety : noFilters;
+      engines.watermark = watermark ? realWatermark : noWatermark;
+    };
+    const turn = async (audio: boolean) => {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini-audio-preview',
+          messages: [{ role: 'user', content: 'What is the weather like today? Please answer in a few sentences.' }],
+          ...(audio ? { modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } } : {}),
+        }),
+      });
+      if (!res.ok) throw new Error(`chat turn failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const timed = async (fn: () => Promise<void>) => {
+      const t = performance.now();
+      await fn();
+      return performance.now() - t;
+    };
+
+    // 1. Chat turn: defaults ÷ off, paired.
+    for (const audio of [true, false]) {
+      const on: number[] = [];
+      const filtersOnly: number[] = [];
+      const off: number[] = [];
+      for (let r = -1; r < RUNS; r++) {
+        set(true, true);
+        const a = await timed(() => turn(audio));
+        set(true, false);
+        const b = await timed(() => turn(audio));
+        set(false, false);
+        const c = await timed(() => turn(audio));
+        if (r < 0) continue; // warm-up
+        on.push(a);
+        filtersOnly.push(b);
+        off.push(c);
+      }
+      console.log(
+        `chat turn (${audio ? 'spoken reply, wav' : 'text only'}): defaults ${median(on).toFixed(0)} ms, filters only ${median(filtersOnly).toFixed(0)} ms, off ${median(off).toFixed(0)} ms` +
+          `   defaults ÷ off ${(median(on) / median(off)).toFixed(3)}   filters ÷ off ${(median(filtersOnly) / median(off)).toFixed(3)}   (target ≤ 1.05)`,
+      );
+    }
+    set(true, true);
+
+    // 2. Embedding ÷ synthesis, and SNR, per flite voice.
+    const key = new Uint8Array(32).fill(9);
+    const pattern = markPattern(key);
+    const marked: { voice: string; samples: Float32Array }[] = [];
+    const ratios: number[] = [];
+    for (const [voice, engineVoice] of Object.entries(FLITE_VOICES)) {
+      const synth: number[] = [];
+      const embed: number[] = [];
+      let at24k: Float32Array = new Float32Array(0);
+      for (let r = -1; r < RUNS; r++) {
+        const t = performance.now();
+        const pcm = await server.runtime.services.engines().speaker.synthesize({ text: REPLY, voice, speed: 1, language: null });
+        const s = performance.now() - t;
+        at24k = pcm.sampleRate === OUTPUT_SAMPLE_RATE ? pcm.samples : resample(pcm, OUTPUT_SAMPLE_RATE).samples;
+        const embedder = new MarkEmbedder(pattern, responseTag(key, `bench-${voice}-${r}`), realWatermark.strength);
+        const t2 = performance.now();
+        const out = embedder.mark(at24k);
+        const e = performance.now() - t2;
+        if (r < 0) continue;
+        synth.push(s);
+        embed.push(e);
+        if (r === 0) marked.push({ voice, samples: out });
+        if (r === 0) console.log(`  ${voice} (${engineVoice}): ${(at24k.length / OUTPUT_SAMPLE_RATE).toFixed(1)} s, watermark SNR ${markSnrDb(at24k, out).toFixed(1)} dB`);
+      }
+      ratios.push(median(embed) / median(synth));
+      console.log(
+        `watermark embed ÷ flite synthesis, ${voice} (${engineVoice}): ${median(embed).toFixed(1)} ms ÷ ${median(synth).toFixed(0)} ms = ${(median(embed) / median(synth)).toFixed(3)}   (target ≤ 0.10)`,
+      );
+    }
+    console.log(`watermark embed ÷ synthesis, median over voices: ${median(ratios).toFixed(3)} (strength ${realWatermark.strength} neper)`);
+
+    // 3. Detection time per minute.
+    const minute = new Float32Array(60 * OUTPUT_SAMPLE_RATE);
+    for (let at = 0, i = 0; at < minute.length; i++) {
+      const piece = marked[i % marked.length]!.samples.subarray(0, minute.length - at);
+      minute.set(piece, at);
+      at += piece.length;
+    }
+    const detect: number[] = [];
+    for (let r = -1; r < RUNS; r++) {
+      const t = performance.now();
+      realWatermark.verify(minute, OUTPUT_SAMPLE_RATE);
+      if (r >= 0) detect.push(performance.now() - t);
+    }
+    console.log(`detection: ${median(detect).toFixed(0)} ms per minute of audio (24 kHz input; 16 kHz input adds the resampling)`);
+
+    // 4. Null distribution on human speech.
+    const nullDir = process.env.BENCH_WATERMARK_NULL_DIR ?? path.resolve(import.meta.dirname, '../test/fixtures/speech');
+    const scores: number[] = [];
+    let worst = { score: Number.NEGATIVE_INFINITY, clip: '' };
+    const files = fs.readdirSync(nullDir).filter((f) => f.endsWith('.wav'));
+    for (const file of files) {
+      const decoded = await decodeAudio(fs.readFileSync(path.join(nullDir, file)), { param: 'file' });
+      const { samples, sampleRate } = decoded;
+      const clips: [string, Float32Array, number][] = [[file, samples, sampleRate]];
+      const mp3 = SURVIVES.find((a) => a.name.startsWith('mp3'))!.apply(samples, sampleRate);
+      clips.push([`${file} as mp3`, mp3.samples, mp3.sampleRate]);
+      for (let t = 0; t + 3 <= samples.length / sampleRate; t += 1.5) clips.push([`${file} from ${t} s`, crop(samples, sampleRate, t), sampleRate]);
+      for (const [name, clip, rate] of clips) {
+        const v = realWatermark.verify(clip, rate);
+        scores.push(v.score);
+        if (v.score > worst.score) worst = { score: v.score, clip: name };
+      }
+    }
+    scores.sort((a, b) => a - b);
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    console.log(
+      `null (unmarked human speech, ${files.length} recordings from ${nullDir}): ${scores.length} clips, score mean ${mean.toFixed(2)}, ` +
+        `99th percentile ${scores[Math.floor(scores.length * 0.99)]!.toFixed(2)}, highest ${worst.score.toFixed(2)} (${worst.clip}); ` +
+        `threshold ${DETECTION_THRESHOLD}: ${scores.filter((s) => s >= DETECTION_THRESHOLD).length} false detections`,
+    );
+
+    // 5. What it survives.
+    console.log('attack | found (whole) | found (3 s cuts) | response named (whole) | score range');
+    for (const attack of [...SURVIVES, ...MAY_FAIL]) {
+      let whole = 0;
+      let named = 0;
+      let cuts = 0;
+      let cutCount = 0;
+      const range: number[] = [];
+      for (const { voice, samples } of marked) {
+        const tag = responseTag(key, `bench-${voice}-0`);
+        const registry = { put: () => undefined, tags: () => [tag], find: () => ({ tag, responseId: voice, owner: null, model: 'tts-1', voice, createdAt: 0 }) };
+        const verifier = new Watermarker({ key, enabled: true, registry });
+        const v = verifier.verify(...(Object.values(attack.apply(samples, OUTPUT_SAMPLE_RATE)) as [Float32Array, number]));
+        range.push(v.score);
+        if (v.watermarked) whole++;
+        if (v.response?.responseId === voice) named++;
+        const seconds = samples.length / OUTPUT_SAMPLE_RATE;
+        for (const start of [0.3, seconds / 2 - 1.5, seconds - 3.3]) {
+          const cut = attack.apply(crop(samples, OUTPUT_SAMPLE_RATE, start), OUTPUT_SAMPLE_RATE);
+          const c = verifier.verify(cut.samples, cut.sampleRate);
+          cutCount++;
+          if (c.watermarked) cuts++;
+          range.push(c.score);
+        }
+      }
+      console.log(
+        `${attack.name} | ${whole}/${marked.length} | ${cuts}/${cutCount} | ${named}/${marked.length} | ${Math.min(...range).toFixed(1)}–${Math.max(...range).toFixed(1)}`,
+      );
+    }
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
