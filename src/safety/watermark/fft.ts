@@ -102,7 +102,7 @@ export class RealFft {
   /**
    * In-place iterative complex FFT of bit-reversed input (inverse = conjugate twiddles, unscaled).
    * The first two stages (twiddles 1 and ∓i) are done together without multiplications; later
-   * stages read their twiddles with a stride from one table.
+   * stages go two at a time, reading their twiddles with a stride from one table.
    */
   private complex(re: Float64Array, im: Float64Array, inverse: boolean): void {
     const n = this.half;
@@ -139,18 +139,61 @@ export class RealFft {
     }
     const cos = this.cosH;
     const sin = this.sinH;
-    for (let len = 8; len <= n; len <<= 1) {
-      const halfLen = len >> 1;
-      const step = n / len;
-      for (let j = 0; j < halfLen; j++) {
+    // Then two radix-2 stages per pass (blocks of L → 2L → 4L), one load and store per element for
+    // both; a last single stage when the stage count is odd.
+    let L = 4;
+    for (; 4 * L <= n; L <<= 2) {
+      const step1 = n / (2 * L);
+      const step2 = n / (4 * L);
+      for (let j = 0; j < L; j++) {
+        const w1r = cos[j * step1]!;
+        const w1i = sign * sin[j * step1]!;
+        const w2r = cos[j * step2]!;
+        const w2i = sign * sin[j * step2]!;
+        for (let a = j; a < n; a += 4 * L) {
+          const b = a + L;
+          const c = b + L;
+          const d = c + L;
+          // Stage 1: (a, b) and (c, d) with w1.
+          const br = re[b]! * w1r - im[b]! * w1i;
+          const bi = re[b]! * w1i + im[b]! * w1r;
+          const dr = re[d]! * w1r - im[d]! * w1i;
+          const di = re[d]! * w1i + im[d]! * w1r;
+          const y0r = re[a]! + br;
+          const y0i = im[a]! + bi;
+          const y1r = re[a]! - br;
+          const y1i = im[a]! - bi;
+          const y2r = re[c]! + dr;
+          const y2i = im[c]! + di;
+          const y3r = re[c]! - dr;
+          const y3i = im[c]! - di;
+          // Stage 2: (y0, y2) with w2, (y1, y3) with w2 · (−i·sign).
+          const t2r = y2r * w2r - y2i * w2i;
+          const t2i = y2r * w2i + y2i * w2r;
+          const u3r = y3r * w2r - y3i * w2i;
+          const u3i = y3r * w2i + y3i * w2r;
+          const t3r = sign * u3i;
+          const t3i = -sign * u3r;
+          re[a] = y0r + t2r;
+          im[a] = y0i + t2i;
+          re[c] = y0r - t2r;
+          im[c] = y0i - t2i;
+          re[b] = y1r + t3r;
+          im[b] = y1i + t3i;
+          re[d] = y1r - t3r;
+          im[d] = y1i - t3i;
+        }
+      }
+    }
+    if (2 * L <= n) {
+      const step = n / (2 * L);
+      for (let j = 0; j < L; j++) {
         const wr = cos[j * step]!;
         const wi = sign * sin[j * step]!;
-        for (let a = j; a < n; a += len) {
-          const b = a + halfLen;
-          const br = re[b]!;
-          const bi = im[b]!;
-          const tr = br * wr - bi * wi;
-          const ti = br * wi + bi * wr;
+        for (let a = j; a < n; a += 2 * L) {
+          const b = a + L;
+          const tr = re[b]! * wr - im[b]! * wi;
+          const ti = re[b]! * wi + im[b]! * wr;
           const ar = re[a]!;
           const ai = im[a]!;
           re[b] = ar - tr;
