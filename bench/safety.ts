@@ -2,10 +2,12 @@
  * Safety benchmark (`npm run bench -- safety`), ratios measured in one run:
  *  1. A chat turn with every default safety layer (word list, self-harm phrases, watermark) ÷ the
  *     same turn with the filters and the watermark off (target ≤ 1.05), and with the filters alone.
- *     The language model is scripted (instant, the same ~10 s reply every time) so the ratio shows
- *     what safety adds to the rest of the turn (reply gate, flite synthesis, encoding, HTTP), not
- *     the noise of a model's generation; a real model's seconds would only shrink it. Runs are
- *     paired (on, off, on, off, …) so a load change on a shared machine hits both.
+ *     The language model is scripted (the same ~10 s reply every time) so the ratio shows what
+ *     safety adds to the rest of the turn (reply gate, flite synthesis, encoding, HTTP), not the
+ *     noise of a model's generation: a spoken reply with an instant model; a text reply with the
+ *     model writing at a small local model's pace (a word every 25 ms); and a text reply with an
+ *     instant model (the worst case: nothing else takes time). The three settings run in a
+ *     shuffled order each round so a load change on a shared machine hits all of them.
  *  2. Watermark embedding time ÷ flite synthesis time of a ~10 s reply (target ≤ 0.10), and the
  *     watermark SNR per flite voice. Both as wall time and as CPU time of the process (flite runs
  *     in a worker thread of it): on a loaded shared machine the CPU ratio is the steadier one.
@@ -36,12 +38,16 @@ const FLITE_VOICES = { alloy: 'slt', echo: 'rms', fable: 'awb', onyx: 'kal16', c
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function scriptedLlm(text: string): LlmEngine {
+/** An LLM that answers `text`, instantly or `msPerWord` apart (a small local model writes ~40 tokens/s here). */
+function scriptedLlm(text: string, pace: { msPerWord: number }): LlmEngine {
   return {
     id: 'scripted',
     model: 'scripted',
     async generate(o: LlmGenerateOptions) {
-      for (const word of text.match(/\S+\s*/g) ?? []) o.onText?.(word);
+      for (const word of text.match(/\S+\s*/g) ?? []) {
+        if (pace.msPerWord > 0) await new Promise((r) => setTimeout(r, pace.msPerWord));
+        o.onText?.(word);
+      }
       return { text, toolCalls: [], finishReason: 'stop' as const, usage: { promptTokens: 5, completionTokens: 30, cachedTokens: 0 } };
     },
     countTokens: async (t: string) => Math.ceil(t.length / 4),
@@ -64,7 +70,8 @@ export default async function run(): Promise<void> {
   const server = await startTestServer({ PARLEY_CONFIG: config, PARLEY_CONCURRENCY: '2' });
   try {
     const engines = server.runtime.services.engines() as unknown as { llm: () => Promise<LlmEngine>; safety: SafetyChecker; watermark: Watermarker };
-    engines.llm = async () => scriptedLlm(REPLY);
+    const pace = { msPerWord: 0 };
+    engines.llm = async () => scriptedLlm(REPLY, pace);
     const realSafety = engines.safety;
     const realWatermark = engines.watermark;
     const noFilters = await passThrough(realSafety);
@@ -98,9 +105,14 @@ export default async function run(): Promise<void> {
       { name: 'filters only', filters: true, watermark: false },
       { name: 'off', filters: false, watermark: false },
     ] as const;
-    for (const audio of [true, false]) {
+    for (const [audio, msPerWord] of [
+      [true, 0],
+      [false, 25],
+      [false, 0],
+    ] as const) {
+      pace.msPerWord = msPerWord;
       const times: Record<string, number[]> = { defaults: [], 'filters only': [], off: [] };
-      const rounds = audio ? 3 * RUNS : 20 * RUNS;
+      const rounds = audio || msPerWord > 0 ? 3 * RUNS : 20 * RUNS;
       for (let r = -1; r < rounds; r++) {
         const order = [...settings].sort(() => Math.random() - 0.5);
         for (const s of order) {
@@ -111,11 +123,12 @@ export default async function run(): Promise<void> {
       }
       const [on, filtersOnly, off] = [median(times.defaults!), median(times['filters only']!), median(times.off!)];
       console.log(
-        `chat turn (${audio ? 'spoken reply, wav' : 'text only'}, ${rounds} rounds): defaults ${on.toFixed(1)} ms, filters only ${filtersOnly.toFixed(1)} ms, off ${off.toFixed(1)} ms` +
+        `chat turn (${audio ? 'spoken reply, wav' : 'text only'}, model ${msPerWord > 0 ? `writing a word every ${msPerWord} ms` : 'instant'}, ${rounds} rounds): defaults ${on.toFixed(1)} ms, filters only ${filtersOnly.toFixed(1)} ms, off ${off.toFixed(1)} ms` +
           `   defaults ÷ off ${(on / off).toFixed(3)}   filters ÷ off ${(filtersOnly / off).toFixed(3)}   (target ≤ 1.05)`,
       );
     }
     set(true, true);
+    pace.msPerWord = 0;
 
     // 2. Embedding ÷ synthesis, and SNR, per flite voice.
     const key = new Uint8Array(32).fill(9);
