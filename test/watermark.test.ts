@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { decodeAudio } from '../src/audio/decode/index.js';
 import type { LlmEngine, LlmGenerateOptions } from '../src/engines/llm/types.js';
+import type { AudioVerification } from '../src/http/wire.js';
 import { DETECTION_THRESHOLD } from '../src/safety/watermark/watermarker.js';
 import { expectApiError } from './helpers/errors.js';
 import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
@@ -25,16 +26,7 @@ const KEY_A = 'sk-watermark-owner-a';
 const KEY_B = 'sk-watermark-other-b';
 const ADMIN = 'sk-watermark-admin';
 
-interface Verification {
-  object: string;
-  watermarked: boolean;
-  confidence: number;
-  response_id: string | null;
-  created_at: number | null;
-  model: string | null;
-  voice: string | null;
-  duration: number;
-}
+type Verification = AudioVerification;
 
 async function samplesOf(bytes: Uint8Array): Promise<{ samples: Float32Array; sampleRate: number }> {
   const decoded = await decodeAudio(bytes, { param: 'file' });
@@ -218,7 +210,12 @@ describe('the watermark on every voice, through the server', () => {
     const client = clientFor(server, KEY_A);
     await expectApiError(client.post('/audio/verify', { body: {} }), 400, 'missing_required_parameter', 'audio');
     await expectApiError(client.post('/audio/verify', { body: { audio: 'not base64!!' } }), 400, 'invalid_value', 'audio');
-    await expectApiError(client.post('/audio/verify', { body: { audio: Buffer.from('hello, not audio').toString('base64') } }), 400, 'unsupported_format', 'audio');
+    await expectApiError(
+      client.post('/audio/verify', { body: { audio: Buffer.from('hello, not audio').toString('base64') } }),
+      400,
+      'unsupported_format',
+      'audio',
+    );
     const missing = await fetch(`${server.url}/v1/audio/verify`, { method: 'POST', headers: { authorization: `Bearer ${KEY_A}` }, body: new FormData() });
     assert.equal(missing.status, 400);
     const body = (await missing.json()) as { error: { code: string; param: string } };

@@ -1,19 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { type AudioVerification, wireVerification } from '../http/wire.js';
 import { verifyRecording } from '../pipeline/verify.js';
 import { createRuntime } from '../runtime/host.js';
 import { configFromProgram, reportFailure } from './main.js';
-
-/** What `parley verify` prints (the same fields as `POST /v1/audio/verify`). */
-interface Verification {
-  watermarked: boolean;
-  confidence: number;
-  response_id: string | null;
-  created_at: number | null;
-  model: string | null;
-  voice: string | null;
-}
 
 /**
  * `parley verify FILE`: is this recording a voice this Parley made? In-process it reads the data
@@ -28,7 +19,7 @@ export function verifyCommand(program: Command): Command {
     .option('--key <key>', 'API key for --url (default: PARLEY_API_KEY or none)')
     .addHelpText(
       'after',
-      '\nPrints JSON: {watermarked, confidence, response_id, created_at, model, voice}. Exit code 0 when watermarked, 2 when not, 1 on error.\n' +
+      '\nPrints JSON: {object, watermarked, confidence, response_id, created_at, model, voice, duration}. Exit code 0 when watermarked, 2 when not, 1 on error.\n' +
         'The mark survives MP3/AAC at 64 kbit/s, 16 kHz resampling, gain changes and cutting to 3 s of speech (see README, "Safety").',
     )
     .action(async (file: string, opts: { url?: string; key?: string }) => {
@@ -43,25 +34,18 @@ export function verifyCommand(program: Command): Command {
     });
 }
 
-async function verifyInProcess(program: Command, bytes: Uint8Array, file: string): Promise<Verification> {
+async function verifyInProcess(program: Command, bytes: Uint8Array, file: string): Promise<AudioVerification> {
   const runtime = await createRuntime(configFromProgram(program));
   try {
     const verdict = await verifyRecording(runtime.services.engines(), bytes, { param: 'file', format: path.extname(file).slice(1) || undefined });
-    const r = verdict.response;
-    return {
-      watermarked: verdict.watermarked,
-      confidence: verdict.confidence,
-      response_id: r?.responseId ?? null,
-      created_at: r?.createdAt ?? null,
-      model: r?.model ?? null,
-      voice: r?.voice ?? null,
-    };
+    // In-process is the operator: every field is shown.
+    return wireVerification(verdict, () => true);
   } finally {
     await runtime.close();
   }
 }
 
-async function askServer(url: string, key: string | undefined, bytes: Uint8Array, file: string): Promise<Verification> {
+async function askServer(url: string, key: string | undefined, bytes: Uint8Array, file: string): Promise<AudioVerification> {
   const form = new FormData();
   form.set('file', new Blob([Buffer.from(bytes)]), path.basename(file));
   let res: Response;
@@ -72,8 +56,7 @@ async function askServer(url: string, key: string | undefined, bytes: Uint8Array
       `cannot reach ${url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message} (is the server running?)`,
     );
   }
-  const json = (await res.json().catch(() => ({}))) as Verification & { error?: { message?: string } };
+  const json = (await res.json().catch(() => ({}))) as AudioVerification & { error?: { message?: string } };
   if (!res.ok) throw new Error(json.error?.message ?? `the server answered HTTP ${res.status}`);
-  const { watermarked, confidence, response_id, created_at, model, voice } = json;
-  return { watermarked, confidence, response_id, created_at, model, voice };
+  return json;
 }

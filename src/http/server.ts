@@ -17,9 +17,9 @@ import { modelRoutes } from './routes/models.js';
 import { moderationRoutes } from './routes/moderations.js';
 import { parleyModelRoutes } from './routes/parley-models.js';
 import { speechRoutes } from './routes/speech.js';
-import { verifyRoutes } from './routes/verify.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { usageRoutes } from './routes/usage.js';
+import { verifyRoutes } from './routes/verify.js';
 import { webRoutes } from './routes/web.js';
 
 /** A request id in OpenAI's style; sent back as `x-request-id`. */

@@ -75,10 +75,16 @@ export const SURVIVES: readonly Attack[] = [
 
 /** Attacks the mark is allowed to fail (measured and documented, not required). */
 export const MAY_FAIL: readonly Attack[] = [
-  { name: '8 kHz telephony (μ-law)', apply: (s, r) => ({ samples: ffmpegRoundTrip(s, r, ['-ar', '8000', '-c:a', 'pcm_mulaw'], 'wav', 8000), sampleRate: 8000 }) },
+  {
+    name: '8 kHz telephony (μ-law)',
+    apply: (s, r) => ({ samples: ffmpegRoundTrip(s, r, ['-ar', '8000', '-c:a', 'pcm_mulaw'], 'wav', 8000), sampleRate: 8000 }),
+  },
   { name: 'white noise at 10 dB SNR', apply: (s, r) => ({ samples: addNoise(s, 10), sampleRate: r }) },
   { name: 'white noise at 0 dB SNR', apply: (s, r) => ({ samples: addNoise(s, 0), sampleRate: r }) },
-  { name: 'speed ×1.05 (atempo)', apply: (s, r) => ({ samples: ffmpegRoundTrip(s, r, ['-filter:a', 'atempo=1.05', '-c:a', 'pcm_f32le'], 'wav'), sampleRate: r }) },
+  {
+    name: 'speed ×1.05 (atempo)',
+    apply: (s, r) => ({ samples: ffmpegRoundTrip(s, r, ['-filter:a', 'atempo=1.05', '-c:a', 'pcm_f32le'], 'wav'), sampleRate: r }),
+  },
   { name: 'pitch+speed ×1.02 (resampled playback)', apply: (s, r) => ({ samples: s, sampleRate: Math.round(r * 1.02) }) },
   { name: 'opus 24 kbit/s', apply: (s, r) => ({ samples: ffmpegRoundTrip(s, r, ['-c:a', 'libopus', '-b:a', '24k'], 'ogg', 48_000), sampleRate: 48_000 }) },
 ];

@@ -7,25 +7,7 @@ import { ApiError } from '../errors.js';
 import { field, readUploadForm } from '../multipart.js';
 import { requestScope } from '../request-scope.js';
 import { asObject, readString } from '../validate.js';
-
-/** The answer of `POST /v1/audio/verify` (a Parley extension). */
-export interface AudioVerification {
-  object: 'audio.verification';
-  /** This server's watermark is in the recording. */
-  watermarked: boolean;
-  /** 0 (like unmarked audio) … 1; 0.5 at the detection threshold. */
-  confidence: number;
-  /** The response the voice was made for — only for the key that made it, or an admin. */
-  response_id: string | null;
-  /** Unix seconds the response was made (same rule). */
-  created_at: number | null;
-  /** The model asked for (same rule). */
-  model: string | null;
-  /** The voice (same rule). */
-  voice: string | null;
-  /** Seconds of audio verified. */
-  duration: number;
-}
+import { wireVerification } from '../wire.js';
 
 /** The recording: multipart `file` (+ optional `format`), or JSON `{"audio": base64, "format"?}`. */
 async function readRecording(request: FastifyRequest): Promise<{ bytes: Uint8Array; format?: string; param: string }> {
@@ -50,18 +32,7 @@ export function verifyRoutes(app: FastifyInstance, services: Services): void {
     const recording = await readRecording(request);
     const scope = requestScope(request, reply, services);
     const verdict = await verifyRecording(services.engines(), recording.bytes, { param: recording.param, format: recording.format, signal: scope.signal });
-    const response = verdict.response;
-    const disclosed = response !== undefined && (response.owner === scope.owner || isAdmin(request, services.config)) ? response : undefined;
-    const body: AudioVerification = {
-      object: 'audio.verification',
-      watermarked: verdict.watermarked,
-      confidence: verdict.confidence,
-      response_id: disclosed?.responseId ?? null,
-      created_at: disclosed?.createdAt ?? null,
-      model: disclosed?.model ?? null,
-      voice: disclosed?.voice ?? null,
-      duration: Math.round(verdict.durationSec * 100) / 100,
-    };
+    const body = wireVerification(verdict, (owner) => owner === scope.owner || isAdmin(request, services.config));
     return reply.send(body);
   });
 }

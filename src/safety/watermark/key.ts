@@ -17,7 +17,8 @@ export function loadWatermarkKey(options: { configured?: string; dataDir: string
   const read = (): Uint8Array | undefined => {
     try {
       const hex = fs.readFileSync(file, 'utf8').trim();
-      if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${file} does not hold a watermark key (64 hex digits); restore it from a backup or remove it to make a new one`);
+      if (!/^[0-9a-f]{64}$/.test(hex))
+        throw new Error(`${file} does not hold a watermark key (64 hex digits); restore it from a backup or remove it to make a new one`);
       return Buffer.from(hex, 'hex');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { tone, whiteNoise } from '../../audio/test-signals.js';
 import { loadWatermarkKey } from './key.js';
 import { detectMark, MARK_RATE, MarkEmbedder, markPattern, markSnrDb, PAYLOAD_BITS, responseTag, tagDistance } from './mark.js';
-import { DETECTION_THRESHOLD, type MarkedResponse, type WatermarkRegistry, Watermarker } from './watermarker.js';
+import { DETECTION_THRESHOLD, type MarkedResponse, Watermarker, type WatermarkRegistry } from './watermarker.js';
 
 const KEY = new Uint8Array(32).fill(3);
 const OTHER_KEY = new Uint8Array(32).fill(4);
@@ -109,7 +109,8 @@ describe('Watermarker', () => {
   test('records each response, marks its speech and names it back; off, it marks nothing', () => {
     const registry = memoryRegistry();
     const on = new Watermarker({ key: KEY, enabled: true, registry });
-    for (let i = 0; i < 50; i++) registry.put({ responseId: `req_decoy${i}`, owner: null, model: 'tts-1', voice: 'echo', tag: responseTag(KEY, `req_decoy${i}`) });
+    for (let i = 0; i < 50; i++)
+      registry.put({ responseId: `req_decoy${i}`, owner: null, model: 'tts-1', voice: 'echo', tag: responseTag(KEY, `req_decoy${i}`) });
     const mark = on.begin({ responseId: 'req_real', owner: 'a'.repeat(64), model: 'tts-1', voice: 'alloy' })!;
     const verdict = on.verify(mark(buzz(8)), MARK_RATE);
     assert.equal(verdict.watermarked, true);

@@ -1,4 +1,4 @@
-import { DEFAULT_STRENGTH, detectMark, HOP, MARK_RATE, type MarkPattern, MarkEmbedder, markPattern, responseTag, tagDistance, tagScore } from './mark.js';
+import { DEFAULT_STRENGTH, detectMark, HOP, MARK_RATE, MarkEmbedder, type MarkPattern, markPattern, responseTag, tagDistance, tagScore } from './mark.js';
 
 /**
  * Detection threshold on the sync score (standard deviations, best of 128 alignments). Measured
@@ -103,7 +103,8 @@ export class Watermarker {
       if (!best || score > best.score) best = { tag, score };
     }
     const record = best && this.registry.find(best.tag);
-    if (record) verdict.response = { responseId: record.responseId, owner: record.owner, model: record.model, voice: record.voice, createdAt: record.createdAt };
+    if (record)
+      verdict.response = { responseId: record.responseId, owner: record.owner, model: record.model, voice: record.voice, createdAt: record.createdAt };
     return verdict;
   }
 }
