@@ -2,8 +2,9 @@ import { DEFAULT_STRENGTH, detectMark, HOP, MARK_RATE, MarkEmbedder, type MarkPa
 
 /**
  * Detection threshold on the sync score (standard deviations, best of 128 alignments). Measured
- * null (bench/watermark-null.ts): 182 unmarked clips of human speech — 76 whole recordings, their
- * 3 s windows and MP3 copies — scored mean 2.35, 99th percentile 3.9, highest 4.09; white noise
+ * null (`BENCH_WATERMARK_NULL_DIR=… npm run bench -- safety`): 252 unmarked clips of human speech —
+ * 76 whole recordings, their MP3 copies and 3 s windows — scored mean 2.39, 99th percentile 3.91,
+ * highest 4.09; white noise
  * and silence score lower. Under a Gaussian null one alignment passes 6 with p ≈ 1e-9 (≈ 1.3e-7 for
  * the best of 128). Marked speech scores 9–12 on a 3 s crop at the default strength.
  */
