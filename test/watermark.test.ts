@@ -5,6 +5,7 @@
  * request and with multipart; the response it leads to is told only to its key or an admin.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -246,5 +247,46 @@ describe('PARLEY_WATERMARK=off', () => {
     assert.equal(verdict.response_id, null);
     const health = (await (await fetch(`${server.url}/health`)).json()) as { safety: { watermark: string } };
     assert.equal(health.safety.watermark, 'off');
+  });
+});
+
+describe('parley verify', () => {
+  const ROOT = path.resolve(import.meta.dirname, '..');
+  const cli = (args: string[], dataDir: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, PARLEY_DATA_DIR: dataDir, PARLEY_OFFLINE: '1', PARLEY_LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+
+  test('finds the mark of `parley say` and names the response; says no (exit 2) for a human recording; --help; a missing file is one line', () => {
+    const dir = tempDir('parley-cli-verify-');
+    try {
+      const out = path.join(dir, 'said.wav');
+      const said = cli(['say', TEXT, '--voice', 'nova', '-o', out], dir);
+      assert.equal(said.status, 0, said.stderr);
+      const found = cli(['verify', out], dir);
+      assert.equal(found.status, 0, found.stderr);
+      const verdict = JSON.parse(found.stdout) as Verification;
+      assert.equal(verdict.watermarked, true);
+      assert.match(verdict.response_id ?? '', /^say_/);
+      assert.equal(verdict.voice, 'nova');
+
+      const human = cli(['verify', path.join(SPEECH, 'librivox-0890.wav')], dir);
+      assert.equal(human.status, 2, human.stderr);
+      assert.equal((JSON.parse(human.stdout) as Verification).watermarked, false);
+
+      const help = cli(['verify', '--help'], dir);
+      assert.equal(help.status, 0);
+      assert.match(help.stdout, /Prints JSON/);
+
+      const missing = cli(['verify', path.join(dir, 'nothing.wav')], dir);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /^parley: .*does not exist/);
+      assert.equal(missing.stderr.trim().split('\n').length, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

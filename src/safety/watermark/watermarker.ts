@@ -4,9 +4,9 @@ import { DEFAULT_STRENGTH, detectMark, HOP, MARK_RATE, MarkEmbedder, type MarkPa
  * Detection threshold on the sync score (standard deviations, best of 128 alignments). Measured
  * null (`BENCH_WATERMARK_NULL_DIR=… npm run bench -- safety`): 252 unmarked clips of human speech —
  * 76 whole recordings, their MP3 copies and 3 s windows — scored mean 2.39, 99th percentile 3.91,
- * highest 4.09; white noise
- * and silence score lower. Under a Gaussian null one alignment passes 6 with p ≈ 1e-9 (≈ 1.3e-7 for
- * the best of 128). Marked speech scores 9–12 on a 3 s crop at the default strength.
+ * highest 4.09; white noise and silence score lower. Under a Gaussian null one alignment passes 6
+ * with p ≈ 1e-9 (≈ 1.3e-7 for the best of 128). Marked speech scores 8–11 on a 3 s cut at the
+ * default strength (8–19 whole).
  */
 export const DETECTION_THRESHOLD = 6;
 /** The score at which confidence is 0: above every unmarked clip measured (4.09). */
