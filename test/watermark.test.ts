@@ -14,6 +14,7 @@ import { decodeAudio } from '../src/audio/decode/index.js';
 import type { LlmEngine, LlmGenerateOptions } from '../src/engines/llm/types.js';
 import type { AudioVerification } from '../src/http/wire.js';
 import { DETECTION_THRESHOLD } from '../src/safety/watermark/watermarker.js';
+import { readResults, speechLines, submitBatch, waitForBatch } from './helpers/batch.js';
 import { expectApiError } from './helpers/errors.js';
 import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 import { crop, MAY_FAIL, SURVIVES } from './helpers/watermark-attacks.js';
@@ -205,6 +206,52 @@ describe('the watermark on every voice, through the server', () => {
     } finally {
       engines.llm = original;
     }
+  });
+
+  test('streamed chat audio (pcm16 deltas) is watermarked and leads back to the completion', async () => {
+    const engines = server.runtime.services.engines();
+    const original = engines.llm;
+    engines.llm = async () => scriptedLlm(TEXT);
+    try {
+      const stream = await clientFor(server, KEY_A).chat.completions.create({
+        model: 'gpt-4o-mini-audio-preview',
+        modalities: ['text', 'audio'],
+        audio: { voice: 'echo', format: 'pcm16' },
+        messages: [{ role: 'user', content: 'Tell me the weather.' }],
+        stream: true,
+      });
+      const pieces: Buffer[] = [];
+      let id = '';
+      for await (const chunk of stream) {
+        id = chunk.id;
+        const audio = (chunk.choices[0]?.delta as { audio?: { data?: string } } | undefined)?.audio;
+        if (audio?.data) pieces.push(Buffer.from(audio.data, 'base64'));
+      }
+      const pcm = Buffer.concat(pieces);
+      const samples = Float32Array.from({ length: pcm.length / 2 }, (_, i) => pcm.readInt16LE(2 * i) / 32768);
+      const verdict = engines.watermark.verify(samples, 24_000);
+      assert.equal(verdict.watermarked, true, `score ${verdict.score}`);
+      assert.equal(verdict.response?.responseId, id);
+    } finally {
+      engines.llm = original;
+    }
+  });
+
+  test('batch speech lines are watermarked, and verify names the line for the key that made the batch', async () => {
+    const client = clientFor(server, KEY_A);
+    const batch = await submitBatch(
+      client,
+      speechLines(1, () => TEXT, 'mp3'),
+      '/v1/audio/speech',
+    );
+    const done = await waitForBatch(client, batch.id, undefined, 120_000);
+    assert.deepEqual(done.request_counts, { total: 1, completed: 1, failed: 0 });
+    const [line] = await readResults(client, done.output_file_id);
+    const audio = Buffer.from((line!.response!.body as { audio: string }).audio, 'base64');
+    const verdict = await verifyJson(client, audio);
+    assert.equal(verdict.watermarked, true);
+    assert.equal(verdict.response_id, line!.response!.request_id);
+    assert.equal((await verifyJson(clientFor(server, KEY_B), audio)).response_id, null);
   });
 
   test('bad verify requests are OpenAI-style 400s', async () => {
