@@ -15,7 +15,7 @@
  *  4. The null distribution of the detector on human speech (whole recordings, their 3 s windows
  *     and MP3 copies): the test fixtures, or every WAV in BENCH_WATERMARK_NULL_DIR.
  *  5. What the mark survives: each attack on each flite voice, whole and cut to 3 s.
- * BENCH_RUNS (default 5) pairs per row; the layers alone: `node --import tsx bench/safety-layers.ts`.
+ * BENCH_RUNS (default 5) sets the rounds; each layer's own cost: `npm run bench -- safety-layers`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
