@@ -12,6 +12,8 @@ const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   concurrency: () => import('./concurrency.js'),
   encode: () => import('./encode.js'),
   keys: () => import('./keys.js'),
+  safety: () => import('./safety.js'),
+  'safety-layers': () => import('./safety-layers.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

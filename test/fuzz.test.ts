@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { encodeAll } from '../src/audio/encode/index.js';
 import { tone } from '../src/audio/test-signals.js';
 import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
-import { assertWireError, type RawResponse, rawRequest } from './helpers/raw-http.js';
+import { assertWireError, MULTIPART_ENDPOINTS, type RawResponse, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
@@ -382,7 +382,7 @@ describe('HTTP API under fuzzing: only 2xx and 4xx, never 5xx, never a hang', ()
   });
 
   test('random multipart bodies and boundaries on every multipart endpoint', async () => {
-    const endpoints = ['/v1/audio/transcriptions', '/v1/audio/translations', '/v1/audio/analysis', '/v1/files', '/openai/files?api-version=2025-01-01-preview'];
+    const endpoints = MULTIPART_ENDPOINTS;
     const boundaryChars = fc.constantFrom(...'abcXYZ0189-_.=+/:?\'()" ,'.split(''));
     const boundary = fc.oneof(fc.string({ unit: boundaryChars, minLength: 1, maxLength: 80 }), fc.constantFrom('', 'x'.repeat(200), '--', '\r\n'));
     const header = fc.oneof(

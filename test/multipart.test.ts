@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertWireError, rawRequest } from './helpers/raw-http.js';
+import { assertWireError, MULTIPART_ENDPOINTS, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-const ENDPOINTS = ['/v1/audio/transcriptions', '/v1/audio/translations', '/v1/audio/analysis', '/v1/files', '/openai/files?api-version=2025-01-01-preview'];
+const ENDPOINTS = MULTIPART_ENDPOINTS;
 const B = 'parley-test-boundary';
 const FORM = `multipart/form-data; boundary=${B}`;
 

@@ -9,6 +9,7 @@ import { analyzeCommand, transcribeCommand } from './listen.js';
 import { modelsCommand } from './models.js';
 import { sayCommand, voicesCommand } from './say.js';
 import { serveCommand } from './serve.js';
+import { verifyCommand } from './verify.js';
 import { workerCommand } from './worker.js';
 
 /** Global flags every command accepts, turned into the one validated config. */
@@ -74,6 +75,7 @@ export function buildProgram(): Command {
   program.addCommand(transcribeCommand(program));
   program.addCommand(analyzeCommand(program));
   program.addCommand(chatCommand(program));
+  program.addCommand(verifyCommand(program));
   program.addCommand(batchCommand(program));
   program.addCommand(workerCommand(program));
   program.addCommand(keysCommand(() => configFromProgram(program)));

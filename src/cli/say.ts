@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { OUTPUT_FORMATS as SPEECH_FORMATS } from '../audio/encode/index.js';
@@ -28,7 +29,7 @@ export function sayCommand(program: Command): Command {
         if (opts.engine) config.tts.engine = opts.engine as typeof config.tts.engine;
         const runtime = await createRuntime(config);
         try {
-          const { speaker } = runtime.services.engines();
+          const { speaker, watermark } = runtime.services.engines();
           if (!speaker.voiceNames().includes(opts.voice)) {
             throw new Error(`unknown voice '${opts.voice}': use one of ${speaker.voiceNames().join(', ')}`);
           }
@@ -38,6 +39,8 @@ export function sayCommand(program: Command): Command {
             speed,
             format: opts.format as OutputFormat,
             streaming: !opts.output,
+            // Marked like the server's speech; the tag is kept in the data folder's database.
+            transform: watermark.begin({ responseId: `say_${crypto.randomUUID()}`, owner: null, model: 'tts-1', voice: opts.voice }),
           });
           // Opened now, so a bad path is a one-line error rather than a stream 'error' event.
           const out = opts.output ? fs.createWriteStream('', { fd: fs.openSync(`${opts.output}.part`, 'w') }) : process.stdout;

@@ -91,6 +91,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   { name: 'PARLEY_SAFETY_STRICT', path: 'safety.strict', kind: 'boolean', description: '1 = judge every prompt and reply, fail closed' },
   { name: 'PARLEY_WATERMARK', path: 'watermark.enabled', kind: 'boolean', description: 'on | off: watermark every voice (default on)' },
   {
+    name: 'PARLEY_WATERMARK_KEY',
+    path: 'watermark.key',
+    kind: 'string',
+    description: 'Watermark key (≥ 16 characters; default: generated at first start, kept in <data dir>/watermark.key)',
+  },
+  {
     name: 'PARLEY_CORS_ORIGINS',
     path: 'cors.origins',
     kind: 'list',

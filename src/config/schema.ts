@@ -177,6 +177,17 @@ export const configSchema = z.object({
   watermark: z
     .object({
       enabled: z.boolean().default(true).describe('Watermark every voice Parley makes (PARLEY_WATERMARK=on|off)'),
+      key: z
+        .string()
+        .min(16)
+        .optional()
+        .describe('The secret the watermark is keyed with (PARLEY_WATERMARK_KEY); unset = generated at first start and kept in <dataDir>/watermark.key'),
+      strength: z
+        .number()
+        .min(0.02)
+        .max(0.5)
+        .default(0.25)
+        .describe('Per-cell gain of the mark, nepers (0.25 = ±2.2 dB, watermark SNR ≈ 20 dB; see src/safety/watermark/README.md)'),
     })
     .prefault({}),
   cors: z

@@ -21,6 +21,7 @@ import { parleyModelRoutes } from './routes/parley-models.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
 import { usageRoutes } from './routes/usage.js';
+import { verifyRoutes } from './routes/verify.js';
 import { webRoutes } from './routes/web.js';
 
 /** A request id in OpenAI's style; sent back as `x-request-id`. */
@@ -50,6 +51,7 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   modelRoutes(app, services);
   await app.register(multipart, { throwFileSizeLimit: false });
   speechRoutes(app, services);
+  verifyRoutes(app, services);
   transcriptionRoutes(app, services);
   analysisRoutes(app, services);
   chatRoutes(app, services);

@@ -9,6 +9,7 @@ import type { VadEngine } from '../engines/vad/types.js';
 import type { VoiceAnalyzer } from '../engines/voice/types.js';
 import type { Limiter } from '../lib/limiter.js';
 import type { SafetyChecker } from '../safety/checker.js';
+import type { Watermarker } from '../safety/watermark/watermarker.js';
 import type { Speaker } from './speak.js';
 import type { Understander } from './understand.js';
 
@@ -32,6 +33,8 @@ export interface Engines {
   llm(): Promise<LlmEngine>;
   /** The content filters of this pipeline (prompt side, reply passages before they are spoken, moderations). */
   readonly safety: SafetyChecker;
+  /** The process's watermark: every voice made goes through `watermark.begin(…)` as the speaking path's `transform`. */
+  readonly watermark: Watermarker;
   /** Understands input audio (transcript + voice analysis), once per distinct clip. */
   readonly understander: Understander;
   /** The process's one bound on engine work (for work that is not an engine call, e.g. decoding uploads). */

@@ -16,6 +16,7 @@ import type { Speaker } from '../pipeline/speak.js';
 import { Understander } from '../pipeline/understand.js';
 import { createSafetyChecker, type SafetyChecker } from '../safety/checker.js';
 import type { SafetyEvent } from '../safety/types.js';
+import type { Watermarker } from '../safety/watermark/watermarker.js';
 import type { ModelCache } from '../store/model-cache/cache.js';
 import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
 
@@ -81,6 +82,7 @@ export class EngineHost {
     private readonly config: Config,
     private readonly limiter: Limiter,
     private readonly cache: ModelCache,
+    private readonly watermark: Watermarker,
   ) {}
 
   /** Builds a pipeline's engines. Speakers load now (their voice maps are checked at start); the rest on first use. */
@@ -94,6 +96,7 @@ export class EngineHost {
     const engines = {
       id,
       safety,
+      watermark: this.watermark,
       speaker: speaker as Speaker,
       voiceTable: () => speaker.voiceTable(),
       asr: () => asr.get(),

@@ -9,6 +9,8 @@ import { KeyRegistry } from '../keys/registry.js';
 import { Admission } from '../lib/admission.js';
 import { Limiter } from '../lib/limiter.js';
 import { type Capability, DEFAULT_PIPELINE, ModelRegistry } from '../pipeline/models.js';
+import { loadWatermarkKey } from '../safety/watermark/key.js';
+import { Watermarker } from '../safety/watermark/watermarker.js';
 import { openStore } from '../store/db.js';
 import { ModelCache } from '../store/model-cache/cache.js';
 import { configuredPipelines, EngineHost, type MutableEngines } from './engines.js';
@@ -49,7 +51,16 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const limiter = new Limiter({ capacity: config.concurrency, perKind: perKindCaps(config.concurrency) });
   const shutdown = new AbortController();
   const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
-  const host = new EngineHost(config, limiter, cache);
+  const store = openStore({ dataDir: config.dataDir });
+  let watermark: Watermarker;
+  try {
+    const { key } = loadWatermarkKey({ configured: config.watermark.key, dataDir: config.dataDir });
+    watermark = new Watermarker({ key, enabled: config.watermark.enabled, strength: config.watermark.strength, registry: store.watermarks });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const host = new EngineHost(config, limiter, cache, watermark);
 
   const aliases: Record<string, string> = {};
   const pipelineCapabilities: Record<string, Capability> = {};
@@ -59,17 +70,20 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   }
   const models = new ModelRegistry(['speech', 'transcription', 'chat'], aliases, pipelineCapabilities);
   const dangling = models.danglingAliases();
-  if (dangling.length > 0) throw new Error(`model aliases name models this server does not serve: ${dangling.join(', ')}`);
+  if (dangling.length > 0) {
+    store.close();
+    throw new Error(`model aliases name models this server does not serve: ${dangling.join(', ')}`);
+  }
 
   const pipelines = new Map<string, MutableEngines>();
   try {
     for (const [id, settings] of configuredPipelines(config)) pipelines.set(id, await host.pipeline(id, settings));
   } catch (error) {
     await host.dispose();
+    store.close();
     throw error;
   }
   const defaultEngines = pipelines.get(DEFAULT_PIPELINE)!;
-  const store = openStore({ dataDir: config.dataDir });
   const stopSweeper = store.audio.startSweeper();
   const keyLimits = await openKeyLimits(config, store);
 

@@ -7,6 +7,7 @@ import { FileStore } from './files.js';
 import { KeyStore } from './keys.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { UsageLedger } from './usage.js';
+import { WatermarkStore } from './watermarks.js';
 
 /** Name of the database file inside the data folder. */
 export const DATABASE_FILE = 'parley.db';
@@ -166,6 +167,8 @@ export class Store {
   readonly files: FileStore;
   /** API keys handed out by an admin, and their rate-limit counters in embedded mode. */
   readonly keys: KeyStore;
+  /** Watermarked responses: tag → response (verify). */
+  readonly watermarks: WatermarkStore;
   #closed = false;
 
   /** Use `openStore`. */
@@ -187,6 +190,7 @@ export class Store {
       this.usage = new UsageLedger(ctx);
       this.files = new FileStore(ctx);
       this.keys = new KeyStore(ctx);
+      this.watermarks = new WatermarkStore(ctx);
       this.audio.sweep();
       this.files.removeOrphans(options.orphanGraceMs ?? 10 * 60_000);
     } catch (e) {

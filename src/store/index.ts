@@ -27,3 +27,4 @@ export {
   type UsageSummary,
   type UsageSummaryParams,
 } from './usage.js';
+export { type WatermarkRecord, WatermarkStore } from './watermarks.js';

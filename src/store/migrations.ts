@@ -186,4 +186,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX key_in_flight_key ON key_in_flight (key_id);
     `),
   },
+  {
+    version: 4,
+    name: 'watermarked responses',
+    up: sql(`
+      -- Every voice Parley makes carries a watermark whose payload is a tag: a keyed HMAC of the
+      -- response id, truncated (src/safety/watermark/). One row per marked response, so a verified
+      -- recording leads back to it. owner = sha256 of the API key that asked, or NULL. Kept for good
+      -- (a row is ~150 bytes); tags are not unique (two responses may share one, however unlikely).
+      CREATE TABLE watermarks (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        tag          TEXT    NOT NULL,
+        response_id  TEXT    NOT NULL,
+        owner        TEXT,
+        model        TEXT    NOT NULL,
+        voice        TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX watermarks_tag ON watermarks (tag);
+    `),
+  },
 ];

@@ -44,3 +44,13 @@ export function assertWireError(res: RawResponse, status: number, what = ''): { 
   assertMatchesSchema('ErrorResponse', json);
   return json.error as { message: string; type: string; param: string | null; code: string | null };
 }
+
+/** Every endpoint that takes a multipart/form-data body (the malformed-body and fuzz tests run on each). */
+export const MULTIPART_ENDPOINTS = [
+  '/v1/audio/transcriptions',
+  '/v1/audio/translations',
+  '/v1/audio/analysis',
+  '/v1/audio/verify',
+  '/v1/files',
+  '/openai/files?api-version=2025-01-01-preview',
+];

@@ -5,7 +5,10 @@ import { snakeKeys } from '../wire.js';
 /**
  * `GET /health`: 200 once the server takes requests, 503 while starting or draining; needs no key.
  * The body says how saturated the server is: live requests in progress per kind against their
- * bound (past it they get 503 + retry-after), and the engine slots running and queued.
+ * bound (past it they get 503 + retry-after), and the engine slots running and queued; and which
+ * safety layers are live (of the default pipeline: word list and self-harm phrases always, the
+ * classifier and the judge when configured, with their state) and whether voices are watermarked.
+ * Model names and paths are not shown: the probe needs no key.
  */
 export function healthRoutes(app: FastifyInstance, services: Services): void {
   const handler = async (_request: unknown, reply: FastifyReply) => {
@@ -13,6 +16,7 @@ export function healthRoutes(app: FastifyInstance, services: Services): void {
     const engines = services.limiter.stats();
     const requests = Object.fromEntries(Object.entries(services.admission).map(([kind, a]) => [kind, a.stats()]));
     const saturation = Math.max(...Object.values(requests).map((r) => r.saturation));
+    const defaults = services.engines();
     void reply.status(state === 'ready' ? 200 : 503).send({
       status: state,
       saturation: Math.round(saturation * 100) / 100,
@@ -30,8 +34,17 @@ export function healthRoutes(app: FastifyInstance, services: Services): void {
           ]),
         ),
       },
+      safety: {
+        layers: defaults.safety.layers().map((l) => ({ name: snakeName(l.name), state: l.state, hot_path: l.hotPath })),
+        watermark: defaults.watermark.enabled ? 'on' : 'off',
+      },
     });
   };
   app.get('/health', handler);
   app.get('/healthz', handler);
+}
+
+/** camelCase layer names (`wordList`) as the wire spells fields (`word_list`). */
+function snakeName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -63,6 +63,7 @@ export function speechRoutes(app: FastifyInstance, services: Services, options: 
       instructions: params.instructions,
       streaming: true,
       signal: scope.signal,
+      transform: engines.watermark.begin({ responseId: scope.requestId, owner: scope.owner, model: params.model, voice: params.voice }),
     });
     const chunks = speech.chunks();
     // Wait for the first bytes before committing to 200, so an engine failure on the first

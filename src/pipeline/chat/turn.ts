@@ -221,6 +221,7 @@ async function runPrepared(
         format: params.stream ? 'pcm' : outputFormat(audioOut.format),
         streaming: params.stream,
         signal: scope.signal,
+        transform: engines.watermark.begin({ responseId: ids.id, owner: scope.owner, model: params.model, voice: audioOut.voice }),
       })
     : undefined;
   const spoken: Uint8Array[] = [];
