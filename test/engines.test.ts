@@ -88,7 +88,10 @@ describe('PARLEY_ASR_ENGINE=sensevoice with a model folder', () => {
   });
 
   test('serves transcriptions through the SDK with the words the model emits', async () => {
-    const t = await server.client.audio.transcriptions.create({ model: 'whisper-1', file: new File([new Uint8Array(loud)], 'loud.wav', { type: 'audio/wav' }) });
+    const t = await server.client.audio.transcriptions.create({
+      model: 'whisper-1',
+      file: new File([new Uint8Array(loud)], 'loud.wav', { type: 'audio/wav' }),
+    });
     assert.match(t.text, new RegExp(`^${TINY_WORDS.join(' ')}`));
     const verbose = await server.client.audio.transcriptions.create({
       model: 'whisper-1',
@@ -202,7 +205,8 @@ describe('broken models never take the server down', () => {
   });
 
   test('a SenseVoice model with broken metadata: 503 engine_unavailable naming it; once replaced, the next request works', async () => {
-    const transcribe = () => server.client.audio.transcriptions.create({ model: 'whisper-1', file: new File([new Uint8Array(loud)], 'loud.wav', { type: 'audio/wav' }) });
+    const transcribe = () =>
+      server.client.audio.transcriptions.create({ model: 'whisper-1', file: new File([new Uint8Array(loud)], 'loud.wav', { type: 'audio/wav' }) });
     const error = await expectApiError(transcribe(), 503, 'engine_unavailable');
     assert.match(error.message, /vocab_size/);
     assert.match(error.message, /model\.onnx/);
@@ -215,7 +219,11 @@ describe('broken models never take the server down', () => {
 
   test('a voice model that kills its speech host: that request gets 503 naming the model, the host restarts, the next one is spoken', async () => {
     const long = 'This sentence is long enough to have more than forty phoneme tokens, which this model refuses.';
-    const error = await expectApiError(server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: long, response_format: 'wav' }), 503, 'engine_unavailable');
+    const error = await expectApiError(
+      server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: long, response_format: 'wav' }),
+      503,
+      'engine_unavailable',
+    );
     assert.match(error.message, /'fragile-kokoro'/);
     const res = await server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello.', response_format: 'wav' });
     const pcm = wavToPcm(new Uint8Array(await res.arrayBuffer()));

@@ -176,7 +176,11 @@ async function transcriptionStatus(config: Config, cache: ModelCache): Promise<C
     model: model === null ? null : shownModel(model),
     state: choice.available ? 'ready' : 'missing',
     detail: choice.available ? ASR_STRENGTHS[choice.id] : withoutPaths(choice.reason),
-    reason: choice.available ? choice.reason : configured === 'auto' ? 'auto: no engine has its model installed' : `set by PARLEY_ASR_ENGINE=${configured}, but it cannot run`,
+    reason: choice.available
+      ? choice.reason
+      : configured === 'auto'
+        ? 'auto: no engine has its model installed'
+        : `set by PARLEY_ASR_ENGINE=${configured}, but it cannot run`,
     pull,
     fix,
     upgrades,
@@ -301,8 +305,12 @@ export async function describeSafety(config: Config, cache: ModelCache): Promise
     out.push({
       layer: 'judge',
       state: location.found ? 'on' : 'missing',
-      detail: location.found ? `${shownModel(s.judge)}${s.strict ? ' on every prompt and reply (strict)' : ' for /v1/moderations and batches'}` : `the guard model '${shownModel(s.judge)}' is not there`,
-      fix: location.found ? [] : [catalogued(cache, s.judge) ? pullCommand(s.judge) : `PARLEY_SAFETY_JUDGE=/path/to/guard.gguf (Llama Guard 3 1B or Qwen3Guard-Gen-0.6B)`],
+      detail: location.found
+        ? `${shownModel(s.judge)}${s.strict ? ' on every prompt and reply (strict)' : ' for /v1/moderations and batches'}`
+        : `the guard model '${shownModel(s.judge)}' is not there`,
+      fix: location.found
+        ? []
+        : [catalogued(cache, s.judge) ? pullCommand(s.judge) : `PARLEY_SAFETY_JUDGE=/path/to/guard.gguf (Llama Guard 3 1B or Qwen3Guard-Gen-0.6B)`],
     });
   }
   out.push({

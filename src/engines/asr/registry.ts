@@ -73,9 +73,13 @@ export async function resolveAsrEngine(engine: 'auto' | AsrEngineId, options: As
     }
     const probe = await (await loadAsrEngineDescriptor(id)).probe(options);
     if (probe.available) {
-      const what = options.model !== undefined ? `the configured model fits it` : 'its model is installed';
-      const rank = passedOver.length === 0 ? 'the best engine' : `the best engine whose model is installed`;
-      return { id, available: true, reason: `auto: ${rank} (${what})`, passedOver };
+      const reason =
+        options.model !== undefined
+          ? `auto: the configured model (PARLEY_ASR_MODEL) fits it`
+          : passedOver.length === 0
+            ? 'auto: the best engine, and its model is installed'
+            : `auto: the best engine whose model is installed (none for ${passedOver.map((p) => p.id).join(', ')})`;
+      return { id, available: true, reason, passedOver };
     }
     passedOver.push({ id, reason: probe.reason ?? `${id} is unavailable` });
   }

@@ -59,13 +59,23 @@ export async function resolveTtsEngine(engine: string, options: TtsEngineOptions
   if (engine !== 'auto') {
     if (!isTtsEngineId(engine)) throw ApiError.invalidValue('tts.engine', engine, ['auto', ...TTS_ENGINE_IDS]);
     const p = await probe(engine);
-    return { id: engine, available: p.available, reason: p.available ? `set by PARLEY_TTS_ENGINE=${engine}` : (p.reason ?? `${engine} is unavailable`), passedOver: [] };
+    return {
+      id: engine,
+      available: p.available,
+      reason: p.available ? `set by PARLEY_TTS_ENGINE=${engine}` : (p.reason ?? `${engine} is unavailable`),
+      passedOver: [],
+    };
   }
   const passedOver: TtsChoice['passedOver'] = [];
   for (const id of TTS_AUTO_ORDER) {
     const p = await probe(id);
     if (p.available) {
-      const why = passedOver.length === 0 ? 'the best engine' : id === 'flite' ? 'no model of a better engine is installed; flite ships its voices' : 'the best engine whose model is installed';
+      const why =
+        passedOver.length === 0
+          ? 'the best engine'
+          : id === 'flite'
+            ? 'no model of a better engine is installed; flite ships its voices'
+            : 'the best engine whose model is installed';
       return { id, available: true, reason: `auto: ${why}`, passedOver };
     }
     passedOver.push({ id, reason: p.reason ?? `${id} is unavailable` });

@@ -5,7 +5,8 @@ import { snakeKeys } from '../wire.js';
 /**
  * `GET /health`: 200 once the server takes requests, 503 while starting or draining; needs no key.
  * The body says how saturated the server is: live requests in progress per kind against their
- * bound (past it they get 503 + retry-after), and the engine slots running and queued.
+ * bound (past it they get 503 + retry-after), the engine slots running and queued, and per
+ * capability the engine serving it, the one loaded now, and why (or what is missing).
  */
 export function healthRoutes(app: FastifyInstance, services: Services): void {
   const handler = async (_request: unknown, reply: FastifyReply) => {
@@ -13,6 +14,7 @@ export function healthRoutes(app: FastifyInstance, services: Services): void {
     const engines = services.limiter.stats();
     const requests = Object.fromEntries(Object.entries(services.admission).map(([kind, a]) => [kind, a.stats()]));
     const saturation = Math.max(...Object.values(requests).map((r) => r.saturation));
+    const capabilities = await services.capabilities().catch(() => []);
     void reply.status(state === 'ready' ? 200 : 503).send({
       status: state,
       saturation: Math.round(saturation * 100) / 100,
@@ -30,6 +32,8 @@ export function healthRoutes(app: FastifyInstance, services: Services): void {
           ]),
         ),
       },
+      // Per capability: the engine that serves it, the one loaded now (null until first use), and why.
+      capabilities: Object.fromEntries(capabilities.map((c) => [c.capability, { engine: c.engine, live: c.live, state: c.state, reason: c.reason }])),
     });
   };
   app.get('/health', handler);

@@ -84,7 +84,8 @@ export async function probeVoiceFolder(
   if (!hasSherpaBinding()) return { available: false, reason: sherpaMissing(id).message };
   try {
     const dir = await findVoiceFolder(engine, defaultModel, options, isComplete, layout);
-    if (!(await espeakDataFor(dir, options.systemEspeakDataDirs ?? SYSTEM_ESPEAK_DATA_DIRS))) return { available: false, reason: missingEspeakData(engine, defaultModel).message };
+    if (!(await espeakDataFor(dir, options.systemEspeakDataDirs ?? SYSTEM_ESPEAK_DATA_DIRS)))
+      return { available: false, reason: missingEspeakData(engine, defaultModel).message };
     return { available: true };
   } catch (e) {
     return { available: false, reason: e instanceof Error ? e.message : String(e) };
