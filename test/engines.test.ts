@@ -9,38 +9,32 @@
  *   that kills its speech host mid-request costs that request only.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { wavHeader } from '../src/audio/encode/wav.js';
+import { floatToS16le } from '../src/audio/pcm.js';
+import { examine, renderDoctor } from '../src/cli/doctor.js';
+import { loadConfig } from '../src/config/index.js';
 import { readWav16, SPEECH_FIXTURES } from '../src/engines/asr/test-support.js';
 import type { LlmEngine, LlmMessage } from '../src/engines/llm/types.js';
 import { OPENAI_VOICES } from '../src/engines/tts/types.js';
+import { startupReport } from '../src/runtime/startup.js';
+import type { CatalogueEntry } from '../src/store/model-cache/catalogue.js';
+import { type TestServer as FileServer, startTestServer as startFileServer } from '../src/store/model-cache/test-server.js';
 import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
 import { TINY_WORDS, writeTinyKokoro, writeTinySenseVoice } from './fixtures/models/make-tiny-sherpa.js';
 import { wavToPcm } from './helpers/audio.js';
 import { expectApiError } from './helpers/errors.js';
-import { startTestServer, type TestServer, tempDir } from './helpers/server.js';
+import { type LogLine, startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 const MODEL = 'gpt-4o-mini-audio-preview';
 
 /** 16-bit mono WAV bytes of `samples`. */
 function wav(samples: Float32Array, sampleRate: number): Buffer {
-  const data = Buffer.alloc(samples.length * 2);
-  samples.forEach((s, i) => data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s)) * 32767), i * 2));
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  const data = floatToS16le(samples);
+  return Buffer.concat([wavHeader(data.length, sampleRate), data]);
 }
 
 let dir: string;
@@ -228,5 +222,100 @@ describe('broken models never take the server down', () => {
     const res = await server.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello.', response_format: 'wav' });
     const pcm = wavToPcm(new Uint8Array(await res.arrayBuffer()));
     assert.ok(pcm.samples.length > 0 && pcm.samples.some((s) => Math.abs(s) > 0.05));
+  });
+});
+
+describe('first run: a server allowed to download fetches a missing default model once', () => {
+  let server: TestServer;
+  let files: FileServer;
+  const log: LogLine[] = [];
+
+  before(async () => {
+    const gguf = path.join(dir, 'first-run.gguf');
+    writeTinyGguf(gguf, { asciiOnly: true });
+    const bytes = fs.readFileSync(gguf);
+    files = await startFileServer({ '/qwen/tiny.gguf': bytes });
+    const catalogue: CatalogueEntry[] = [
+      {
+        name: 'qwen2.5-0.5b-instruct',
+        kind: 'llm',
+        engine: 'llama-cpp',
+        description: 'a tiny GGUF standing in for the default model',
+        licence: 'MIT',
+        main: 'tiny.gguf',
+        files: [{ path: 'tiny.gguf', url: `${files.url}/qwen/tiny.gguf`, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length }],
+      },
+    ];
+    server = await startTestServer({ PARLEY_OFFLINE: '0' }, { catalogue, log });
+  });
+  after(async () => {
+    await server?.close();
+    await files?.close();
+  });
+
+  test('at start, one line per capability without a model says what to pull; the summary names the playground and each engine', async () => {
+    const report = await startupReport(server.config, server.runtime.services.cache, server.url);
+    assert.equal(report.summary[0], `Parley is serving on ${server.url} — open ${server.url}/ for the playground`);
+    assert.deepEqual(report.missing, [
+      'language model (llm): no model for llama — run `parley models pull qwen2.5-0.5b-instruct`; or let the server fetch it on first need',
+    ]);
+    assert.ok(report.summary.some((l) => /^ {2}speech synthesis \(tts\): flite; better: `parley models pull kokoro-82m-int8`/.test(l)));
+  });
+
+  test('the first chat gets 503 model_downloading with retry-after and the progress; the model downloads once, then chat works', async () => {
+    const ask = () => server.client.chat.completions.create({ model: MODEL, max_tokens: 4, messages: [{ role: 'user', content: 'Hello.' }] });
+    const error = await expectApiError(ask(), 503, 'model_downloading');
+    assert.match(error.message, /The chat model 'qwen2\.5-0\.5b-instruct' is downloading \((starting|\d+% of \d+ MB)\)/);
+    assert.equal(error.headers?.get('retry-after'), '5');
+    // Ask again until it is ready (as a client honouring retry-after would, only faster); the runner's timeout bounds it.
+    let reply: Awaited<ReturnType<typeof ask>> | undefined;
+    while (!reply) {
+      try {
+        reply = await ask();
+      } catch (e) {
+        assert.equal((e as { code?: string }).code, 'model_downloading', String(e));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.equal(reply.object, 'chat.completion');
+    assert.deepEqual(
+      files.requests.filter((r) => r.status < 300).map((r) => r.path),
+      ['/qwen/tiny.gguf'],
+      'downloaded once',
+    );
+    const messages = log.map((l) => l.msg ?? '');
+    assert.ok(messages.includes("chat: the model 'qwen2.5-0.5b-instruct' is missing; downloading it now (PARLEY_OFFLINE=1 would refuse)"), messages.join('\n'));
+    assert.ok(messages.some((m) => /^downloading qwen2\.5-0\.5b-instruct: 100% of \d+ MB$/.test(m)));
+    assert.ok(messages.includes('qwen2.5-0.5b-instruct is ready: chat will use it from the next request'));
+    // /health says what serves each capability now, and that the language model is loaded.
+    // (the first /health of this server: no capability report computed earlier to reuse)
+    const health = (await (await fetch(`${server.url}/health`)).json()) as {
+      capabilities: Record<string, { engine: string; live: string | null; state: string; reason: string }>;
+    };
+    assert.deepEqual(health.capabilities.chat, { engine: 'llama', live: 'llama', state: 'ready', reason: 'the default model (qwen2.5-0.5b-instruct)' });
+    assert.equal(health.capabilities.speech!.live, 'flite');
+    assert.match(health.capabilities.speech!.reason, /^auto: /);
+  });
+});
+
+describe('parley doctor', () => {
+  test('names the engine of each capability and why, the CPU features of /proc/cpuinfo, the safety layers and the fix commands', async () => {
+    const asr = writeTinySenseVoice(path.join(dir, 'doctor-sensevoice'));
+    const config = loadConfig({
+      env: { PARLEY_DATA_DIR: path.join(dir, 'doctor-data'), PARLEY_ASR_MODEL: asr, PARLEY_SAFETY_CLASSIFIER: 'toxic-bert', PARLEY_WATERMARK: 'off' },
+    });
+    const report = await examine(config);
+    const text = renderDoctor(report);
+    const flags = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    const has = (flag: string) => (new RegExp(`^flags\\s*:.*\\b${flag}\\b`, 'm').test(flags) ? 'yes' : 'no');
+    assert.match(text, new RegExp(`AVX2 ${has('avx2')}, AVX-512 ${has('avx512f')}`));
+    assert.match(text, /^asr: sensevoice \(doctor-sensevoice\) — ready\n {2}why: auto: the configured model \(PARLEY_ASR_MODEL\) fits it$/m);
+    assert.match(text, /^tts: flite — ready\n {2}why: auto: no model of a better engine is installed; flite ships its voices$/m);
+    assert.match(text, /^llm: llama \(qwen2\.5-0\.5b-instruct\) — missing$/m);
+    assert.match(text, /^voice analysis: prosody — ready\n {2}why: .*\n {2}emotion and events heard by SenseVoice/m);
+    assert.match(text, /^ {2}classifier: missing — the classifier 'toxic-bert' is not installed\n {4}fix: parley models pull toxic-bert$/m);
+    assert.match(text, /^ {2}watermark: off/m);
+    assert.deepEqual(report.fixes, ['parley models pull qwen2.5-0.5b-instruct', 'parley models pull toxic-bert']);
+    assert.match(text, /To fix what is missing:\n {2}parley models pull qwen2\.5-0\.5b-instruct\n {2}parley models pull toxic-bert\n$/);
   });
 });
