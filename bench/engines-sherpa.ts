@@ -7,7 +7,7 @@
  *  2. synthesis (Kokoro fixture, one sentence): engine.synthesize() ÷ OfflineTts.generate();
  *  3. memory: the host's RSS after 1…200 recognitions of 30-s segments (tiny model: the real
  *     models' weights and arenas add to this; see engines/speech-host/README.md).
- * Wired as `npm run bench -- engines` by bench/run.ts (with the whisper benchmark).
+ * Part of `npm run bench -- engines` (bench/engines.ts, with the whisper benchmark and sherpa over HTTP).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
