@@ -265,7 +265,7 @@ describe('first run: a server allowed to download fetches a missing default mode
   test('the first chat gets 503 model_downloading with retry-after and the progress; the model downloads once, then chat works', async () => {
     const ask = () => server.client.chat.completions.create({ model: MODEL, max_tokens: 4, messages: [{ role: 'user', content: 'Hello.' }] });
     const error = await expectApiError(ask(), 503, 'model_downloading');
-    assert.match(error.message, /The chat model 'qwen2\.5-0\.5b-instruct' is downloading \((starting|\d+% of \d+ MB)\)/);
+    assert.match(error.message, /The chat model 'qwen2\.5-0\.5b-instruct' is downloading \((starting|\d+% of \d+ MiB)\)/);
     assert.equal(error.headers?.get('retry-after'), '5');
     // Ask again until it is ready (as a client honouring retry-after would, only faster); the runner's timeout bounds it.
     let reply: Awaited<ReturnType<typeof ask>> | undefined;
@@ -285,7 +285,7 @@ describe('first run: a server allowed to download fetches a missing default mode
     );
     const messages = log.map((l) => l.msg ?? '');
     assert.ok(messages.includes("chat: the model 'qwen2.5-0.5b-instruct' is missing; downloading it now (PARLEY_OFFLINE=1 would refuse)"), messages.join('\n'));
-    assert.ok(messages.some((m) => /^downloading qwen2\.5-0\.5b-instruct: 100% of \d+ MB$/.test(m)));
+    assert.ok(messages.some((m) => /^downloading qwen2\.5-0\.5b-instruct: 100% of \d+ MiB$/.test(m)));
     assert.ok(messages.includes('qwen2.5-0.5b-instruct is ready: chat will use it from the next request'));
     // /health says what serves each capability now, and that the language model is loaded.
     // (the first /health of this server: no capability report computed earlier to reuse)

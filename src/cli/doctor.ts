@@ -54,7 +54,7 @@ export async function examine(config: Config, machine: Machine = thisMachine()):
 
 const yes = (b: boolean): string => (b ? 'yes' : 'no');
 const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1024 ** 2)} MB`);
+const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1024 ** 2)} MiB`);
 
 /** The report as text. */
 export function renderDoctor(r: DoctorReport): string {

@@ -21,7 +21,7 @@ const RETRY_AFTER_SEC = 5;
 const FAILURE_HOLD_MS = 60_000;
 
 function percent(p: PullProgress): string {
-  const mb = (b: number) => `${Math.round(b / 1024 ** 2)} MB`;
+  const mb = (b: number) => `${Math.round(b / 1024 ** 2)} MiB`;
   return p.bytesTotal ? `${Math.floor((p.bytesDone / p.bytesTotal) * 100)}% of ${mb(p.bytesTotal)}` : `${mb(p.bytesDone)} so far`;
 }
 
