@@ -37,13 +37,13 @@ function noise(seconds: number): Float32Array {
   return whiteNoise(Math.round(seconds * 16_000), 0.3);
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
 /** Median ms of `runs` calls of `fn` after two warm-up calls. */
-async function time(fn: () => unknown, runs = RUNS): Promise<number> {
+export async function time(fn: () => unknown, runs = RUNS): Promise<number> {
   await fn();
   await fn();
   const ms: number[] = [];

@@ -23,7 +23,7 @@ import { readWav16, SPEECH_FIXTURES } from '../src/engines/asr/test-support.js';
 import { createKokoroEngine } from '../src/engines/tts/kokoro/index.js';
 import { writeTinyKokoro, writeTinySenseVoice } from '../test/fixtures/models/make-tiny-sherpa.js';
 import { startTestServer } from '../test/helpers/server.js';
-import sherpaBench from './engines-sherpa.js';
+import sherpaBench, { time as medianMs } from './engines-sherpa.js';
 import whisperBench from './engines-whisper.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -34,20 +34,6 @@ const EARLIER_OLD_MS: Record<string, { ms: number; range: string }> = {
 };
 /** Published CPU real-time factors (sherpa-onnx docs, 1 thread) used for the projections only. */
 const PUBLISHED_RTF = { sensevoice: 0.109 };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function time(fn: () => Promise<unknown>, runs = RUNS): Promise<number> {
-  await fn();
-  await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  return median(ms);
-}
 
 async function sherpaOverHttp(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-engines-'));
@@ -62,15 +48,15 @@ async function sherpaOverHttp(): Promise<void> {
   const asr = await createSensevoiceEngine({ model: asrDir, modelsDir: dir, threads: 1 });
   const tts = await createKokoroEngine({ model: ttsDir, modelsDir: dir, concurrency: 1, threads: 1 });
   try {
-    const direct = await time(() => asr.transcribe(speech));
-    const http = await time(async () => {
+    const direct = await medianMs(() => asr.transcribe(speech), RUNS);
+    const http = await medianMs(async () => {
       const form = new FormData();
       form.set('model', 'whisper-1');
       form.set('file', new Blob([new Uint8Array(wav)]), 'clip.wav');
       const res = await fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form });
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
       await res.json();
-    });
+    }, RUNS);
     const overhead = http - direct;
     const real = PUBLISHED_RTF.sensevoice * seconds * 1000;
     console.log(
@@ -78,8 +64,8 @@ async function sherpaOverHttp(): Promise<void> {
         `(Parley's cost: ${overhead.toFixed(1)} ms per request: upload, decoding, VAD, JSON). Projected for the real SenseVoice-small int8 at its published RTF ${PUBLISHED_RTF.sensevoice}: ` +
         `(${real.toFixed(0)} + ${overhead.toFixed(0)}) ÷ ${real.toFixed(0)} = ${((real + overhead) / real).toFixed(2)}`,
     );
-    const directTts = await time(() => tts.synthesize({ text, rendering: { voice: 'af_alloy' }, speed: 1 }));
-    const httpTts = await time(async () => {
+    const directTts = await medianMs(() => tts.synthesize({ text, rendering: { voice: 'af_alloy' }, speed: 1 }), RUNS);
+    const httpTts = await medianMs(async () => {
       const res = await fetch(`${server.url}/v1/audio/speech`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -87,7 +73,7 @@ async function sherpaOverHttp(): Promise<void> {
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
-    });
+    }, RUNS);
     console.log(
       `sherpa TTS, one sentence, tiny Kokoro (${RUNS} runs): HTTP ${httpTts.toFixed(1)} ms ÷ engine direct ${directTts.toFixed(1)} ms = ${(httpTts / directTts).toFixed(2)} ` +
         `(Parley's cost: ${(httpTts - directTts).toFixed(1)} ms per request: sentence split, resampling to 24 kHz, watermark, WAV)`,

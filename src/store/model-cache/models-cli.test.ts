@@ -32,6 +32,28 @@ interface Run {
   stderr: string;
 }
 
+/** Runs `parley models …ARGS` in-process with `options`, capturing both streams and the exit code. */
+async function runModels(options: ModelsCommandOptions, args: string[]): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const program = new Command('parley').exitOverride();
+  program.addCommand(modelsCommand(async () => options, { stdout, stderr }));
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  let code = 0;
+  try {
+    await program.parseAsync(['models', ...args], { from: 'user' });
+    code = Number(process.exitCode ?? 0);
+  } finally {
+    process.exitCode = before;
+  }
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
 describe('parley models', () => {
   let server: TestServer;
   let dir: string;
@@ -52,26 +74,7 @@ describe('parley models', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function parley(...args: string[]): Promise<Run> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (c: Buffer) => out.push(c));
-    stderr.on('data', (c: Buffer) => err.push(c));
-    const program = new Command('parley').exitOverride();
-    program.addCommand(modelsCommand(async () => options, { stdout, stderr }));
-    const before = process.exitCode;
-    process.exitCode = undefined;
-    let code = 0;
-    try {
-      await program.parseAsync(['models', ...args], { from: 'user' });
-      code = Number(process.exitCode ?? 0);
-    } finally {
-      process.exitCode = before;
-    }
-    return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-  }
+  const parley = (...args: string[]): Promise<Run> => runModels(options, args);
 
   it('lists the catalogue as JSON', async () => {
     const run = await parley('list', '--json');
@@ -187,13 +190,6 @@ describe('parley models pull recommended', () => {
     const { ModelCache } = await import('./cache.js');
     const expected = recommendedModels(thisMachine(), new ModelCache(dir, { offline: true, catalogue: recommendedCatalogue })).map((r) => r.model);
     assert.equal(expected.length, 3);
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (c: Buffer) => out.push(c));
-    stderr.on('data', (c: Buffer) => err.push(c));
-    const program = new Command('parley').exitOverride();
     const options: ModelsCommandOptions = {
       modelsDir: dir,
       offline: false,
@@ -201,15 +197,9 @@ describe('parley models pull recommended', () => {
       catalogue: recommendedCatalogue,
       download: { retryDelayMs: 5 },
     };
-    program.addCommand(modelsCommand(async () => options, { stdout, stderr }));
-    const before = process.exitCode;
-    try {
-      await program.parseAsync(['models', 'pull', 'recommended'], { from: 'user' });
-      assert.equal(process.exitCode ?? 0, 0, Buffer.concat(err).toString());
-    } finally {
-      process.exitCode = before;
-    }
-    const text = Buffer.concat(err).toString();
+    const run = await runModels(options, ['pull', 'recommended']);
+    assert.equal(run.code, 0, run.stderr);
+    const text = run.stderr;
     assert.match(text, /^Recommended for this machine \(196\.6 kB to download\):/);
     for (const name of expected) {
       assert.match(text, new RegExp(`  ${name.replace(/\./g, '\\.')} \\(\\w+, 65\\.5 kB\\): `));
@@ -217,7 +207,7 @@ describe('parley models pull recommended', () => {
       assert.deepEqual(await readFile(path.join(dir, name, 'model.bin')), files.get(name)!.data);
     }
     assert.deepEqual(
-      Buffer.concat(out).toString().trim().split('\n'),
+      run.stdout.trim().split('\n'),
       expected.map((n) => path.join(dir, n, 'model.bin')),
     );
     assert.deepEqual(
