@@ -24,7 +24,7 @@ import { startupReport } from '../src/runtime/startup.js';
 import type { CatalogueEntry } from '../src/store/model-cache/catalogue.js';
 import { type TestServer as FileServer, startTestServer as startFileServer } from '../src/store/model-cache/test-server.js';
 import { writeTinyGguf } from './fixtures/models/make-tiny-gguf.js';
-import { TINY_WORDS, writeTinyKokoro, writeTinySenseVoice } from './fixtures/models/make-tiny-sherpa.js';
+import { TINY_WORDS, writeTinyKokoro, writeTinyPiper, writeTinySenseVoice } from './fixtures/models/make-tiny-sherpa.js';
 import { wavToPcm } from './helpers/audio.js';
 import { expectApiError } from './helpers/errors.js';
 import { type LogLine, startTestServer, type TestServer, tempDir } from './helpers/server.js';
@@ -317,5 +317,27 @@ describe('parley doctor', () => {
     assert.match(text, /^ {2}watermark: off/m);
     assert.deepEqual(report.fixes, ['parley models pull qwen2.5-0.5b-instruct', 'parley models pull toxic-bert']);
     assert.match(text, /To fix what is missing:\n {2}parley models pull qwen2\.5-0\.5b-instruct\n {2}parley models pull toxic-bert\n$/);
+  });
+});
+
+describe('PARLEY_TTS_ENGINE=auto with a voice folder', () => {
+  test('a Piper folder makes piper the engine, its voice map is checked at start, and a map naming a voice it lacks stops the start', async () => {
+    const piper = writeTinyPiper(path.join(dir, 'auto-piper'));
+    const server = await startTestServer({ PARLEY_TTS_MODEL: piper });
+    try {
+      const table = server.runtime.services.engines().voiceTable();
+      assert.equal(table.engine, 'piper');
+      assert.deepEqual(table.map.map((m) => m.name).slice(0, OPENAI_VOICES.length), [...OPENAI_VOICES]);
+      const res = await server.client.audio.speech.create({ model: 'tts-1', voice: 'nova', input: 'Hello world.', response_format: 'wav' });
+      assert.ok(wavToPcm(new Uint8Array(await res.arrayBuffer())).samples.length > 0);
+    } finally {
+      await server.close();
+    }
+    const config = path.join(dir, 'bad-map.yaml');
+    fs.writeFileSync(config, 'tts:\n  voices: { alloy: { voice: no_such_voice } }\n');
+    await assert.rejects(startTestServer({ PARLEY_TTS_MODEL: piper, PARLEY_CONFIG: config }), (e: unknown) => {
+      assert.match(String((e as Error).message), /'alloy' → 'no_such_voice': piper has no voice 'no_such_voice'/);
+      return true;
+    });
   });
 });
