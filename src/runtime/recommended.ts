@@ -1,8 +1,8 @@
 /**
  * The models this machine should run (`parley models pull recommended`, `parley doctor`, and the
  * models a server allowed to download fetches on first need), chosen by RAM and CPU:
- * - recognition: SenseVoice-small int8 (words, language, emotion, events; fast on any x86-64 CPU)
- *   with ≥ 2 GiB of RAM, else Moonshine tiny (the smallest);
+ * - recognition: SenseVoice-small int8 everywhere (words, language, emotion, events; fast on any
+ *   x86-64 CPU; smaller than Moonshine base, the Moonshine model `auto` looks for);
  * - voices: Kokoro-82M int8 with ≥ 2 GiB, else one Piper voice;
  * - language model: Qwen2.5-1.5B-Instruct with ≥ 8 GiB, 4 cores and AVX2, else Qwen2.5-0.5B.
  */
@@ -68,9 +68,8 @@ export function recommendedModels(machine: Machine, cache: ModelCache): Recommen
   const roomy = machine.ramBytes >= 2 * GIB;
   const big = machine.ramBytes >= 8 * GIB && machine.cores >= 4 && machine.cpuFlags.has('avx2');
   const picks: Array<Omit<Recommendation, 'diskBytes' | 'ramBytes'>> = [
-    roomy
-      ? { model: 'sensevoice-small-int8', capability: 'transcription', why: `fast recognition with emotion and audio events (${ram})` }
-      : { model: 'moonshine-tiny-en-int8', capability: 'transcription', why: `the smallest English recogniser (only ${ram})` },
+    // SenseVoice on every machine: smaller than Moonshine base (the Moonshine `auto` finds), and it hears emotion.
+    { model: 'sensevoice-small-int8', capability: 'transcription', why: `fast recognition with emotion and audio events (${ram})` },
     roomy
       ? { model: 'kokoro-82m-int8', capability: 'speech', why: `natural voices for all 13 OpenAI names (${ram})` }
       : { model: 'piper-en_US-amy-medium', capability: 'speech', why: `one natural English voice in little memory (only ${ram})` },

@@ -166,7 +166,7 @@ describe('parley models pull recommended', () => {
   const files = new Map(names.map((n) => [n, randomFile(64 * 1024)]));
   const recommendedCatalogue: CatalogueEntry[] = names.map((name) => ({
     name,
-    kind: name.startsWith('qwen') ? 'llm' : name.includes('sense') || name.includes('moon') ? 'asr' : 'tts',
+    kind: name.startsWith('qwen') ? 'llm' : name.startsWith('sense') ? 'asr' : 'tts',
     engine: 'test',
     description: name,
     licence: 'MIT',
