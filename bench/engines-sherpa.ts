@@ -7,7 +7,7 @@
  *  2. synthesis (Kokoro fixture, one sentence): engine.synthesize() ÷ OfflineTts.generate();
  *  3. memory: the host's RSS after 1…200 recognitions of 30-s segments (tiny model: the real
  *     models' weights and arenas add to this; see engines/speech-host/README.md).
- * Wired as `npm run bench -- engines` by bench/run.ts (with the whisper benchmark).
+ * Part of `npm run bench -- engines` (bench/engines.ts, with the whisper benchmark and sherpa over HTTP).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,13 +37,13 @@ function noise(seconds: number): Float32Array {
   return whiteNoise(Math.round(seconds * 16_000), 0.3);
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
 /** Median ms of `runs` calls of `fn` after two warm-up calls. */
-async function time(fn: () => unknown, runs = RUNS): Promise<number> {
+export async function time(fn: () => unknown, runs = RUNS): Promise<number> {
   await fn();
   await fn();
   const ms: number[] = [];

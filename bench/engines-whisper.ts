@@ -103,7 +103,16 @@ class OldEngine {
   }
 }
 
-export default async function run(): Promise<void> {
+/** Medians of one shape, ms. */
+export interface WhisperFigures {
+  shape: WhisperShape;
+  direct: number;
+  http: number;
+  old: number | null;
+}
+
+export default async function run(): Promise<WhisperFigures[]> {
+  const figures: WhisperFigures[] = [];
   const file = whisperBindingFile();
   console.log(
     `machine: ${os.availableParallelism()} cores (shared with other work), load average ${os
@@ -196,6 +205,7 @@ export default async function run(): Promise<void> {
           `  HTTP time outside the engine: ${Math.round(outside)} ms   (direct + that) ÷ direct: ${((d + outside) / d).toFixed(3)}   ` +
             `engine inside HTTP calls: ${secs(median(insideEngine))}`,
         );
+        figures.push({ shape, direct: d, http: h, old: old ? median(times.old) : null });
         console.log(
           `  RTF new engine: ${(d / 1000 / WINDOW_SEC).toFixed(3)}   all runs ms: ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.map(Math.round)])))}`,
         );
@@ -209,6 +219,7 @@ export default async function run(): Promise<void> {
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  return figures;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

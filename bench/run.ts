@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   keys: () => import('./keys.js'),
   safety: () => import('./safety.js'),
   'safety-layers': () => import('./safety-layers.js'),
+  engines: () => import('./engines.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

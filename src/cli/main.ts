@@ -4,6 +4,7 @@ import { ConfigError, type ConfigFlags, loadConfig } from '../config/index.js';
 import { ApiError } from '../errors.js';
 import { batchCommand } from './batch.js';
 import { chatCommand } from './chat.js';
+import { doctorCommand } from './doctor.js';
 import { keysCommand } from './keys.js';
 import { analyzeCommand, transcribeCommand } from './listen.js';
 import { modelsCommand } from './models.js';
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
   program.addCommand(batchCommand(program));
   program.addCommand(workerCommand(program));
   program.addCommand(keysCommand(() => configFromProgram(program)));
+  program.addCommand(doctorCommand(program));
   program.addCommand(
     modelsCommand(async () => {
       const config = configFromProgram(program);

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { ApiError } from '../errors.js';
+import { recommendedModels, thisMachine } from '../runtime/recommended.js';
 import { ModelCache, type ModelCacheOptions, type ModelStatus } from '../store/model-cache/cache.js';
 import { type CatalogueEntry, entrySize } from '../store/model-cache/catalogue.js';
 import { pullOnServer } from './models-remote.js';
@@ -74,53 +75,68 @@ export function modelsCommand(getOptions: () => Promise<ModelsCommandOptions>, i
 
   models
     .command('pull')
-    .argument('<name>', 'a model name from `parley models list`')
+    .argument('<name>', 'a model name from `parley models list`, or `recommended`: the set for this machine (by RAM and CPU)')
     .description('Download a model into the cache (resumes an interrupted download, verifies sha256)')
     .option('--url <url>', 'pull on a running server instead (its model admin endpoint), e.g. http://127.0.0.1:8000')
     .option('--key <key>', 'admin API key for --url (default: PARLEY_API_KEY)')
     .addHelpText(
       'after',
-      '\nPrints the installed path on stdout (nothing with --url: the model is on the server). Ctrl-C stops; pulling again resumes where it stopped.',
+      '\nPrints the installed path on stdout (nothing with --url: the model is on the server). Ctrl-C stops; pulling again resumes where it stopped.\n' +
+        '`parley models pull recommended` fetches what this machine should run (see `parley doctor`): SenseVoice + Kokoro + a Qwen2.5 GGUF with ≥ 2 GiB RAM.',
     )
     .action(async (name: string, flags: { url?: string; key?: string }) =>
       run(stderr, async () => {
-        if (flags.url !== undefined) return pullRemote(name, flags.url, flags.key ?? process.env.PARLEY_API_KEY, stderr);
-        const cache = await openCache();
-        const entry = cache.entries().find((e) => e.name === name);
-        const size = entry ? entrySize(entry) : null;
-        if (entry) {
-          stderr.write(`Pulling ${name} (${size === null ? 'size unknown' : formatBytes(size)}, ${plural(entry.files.length, 'file')}) into ${cache.dir}\n`);
-        }
-        const reporter = stderr.isTTY ? ttyReporter(stderr) : lineReporter(stderr, name);
-        const abort = new AbortController();
-        const onSigint = (): void => abort.abort();
-        process.once('SIGINT', onSigint);
-        try {
-          const result = await cache.pull(name, { signal: abort.signal, onProgress: reporter.update });
-          reporter.stop();
-          const fetched =
-            result.downloaded.length > 0
-              ? `downloaded ${plural(result.downloaded.length, 'file')} (${formatBytes(result.transferred)})`
-              : 'nothing to download';
-          const kept = result.skipped.length > 0 ? `, ${result.skipped.length} already present and verified` : '';
-          stderr.write(`${name} is ready: ${fetched}${kept}.\n`);
-          stdout.write(`${result.path}\n`);
-        } catch (err) {
-          reporter.stop();
-          if (err instanceof ApiError && err.code === 'request_cancelled') {
-            throw new ApiError({
-              status: 499,
-              type: 'invalid_request_error',
-              code: 'request_cancelled',
-              message: `Interrupted. What was downloaded is kept: run \`parley models pull ${name}\` again to resume.`,
-            });
-          }
-          throw err;
-        } finally {
-          process.off('SIGINT', onSigint);
+        const names = name === 'recommended' ? await recommended() : [name];
+        for (const one of names) {
+          if (flags.url !== undefined) await pullRemote(one, flags.url, flags.key ?? process.env.PARLEY_API_KEY, stderr);
+          else stdout.write(`${await pullLocal(await openCache(), one)}\n`);
         }
       }),
     );
+
+  /** `pull recommended`: the set for this machine's RAM and CPU, said before it is fetched. */
+  const recommended = async (): Promise<string[]> => {
+    const set = recommendedModels(thisMachine(), await openCache());
+    const total = set.reduce((sum, r) => sum + (r.diskBytes ?? 0), 0);
+    stderr.write(`Recommended for this machine (${formatBytes(total)} to download):\n`);
+    for (const r of set) stderr.write(`  ${r.model} (${r.capability}, ${r.diskBytes === null ? 'size unknown' : formatBytes(r.diskBytes)}): ${r.why}\n`);
+    return set.map((r) => r.model);
+  };
+
+  /** Pulls `name` into the cache with a progress bar; resolves with its installed path. */
+  const pullLocal = async (cache: ModelCache, name: string): Promise<string> => {
+    const entry = cache.entries().find((e) => e.name === name);
+    const size = entry ? entrySize(entry) : null;
+    if (entry) {
+      stderr.write(`Pulling ${name} (${size === null ? 'size unknown' : formatBytes(size)}, ${plural(entry.files.length, 'file')}) into ${cache.dir}\n`);
+    }
+    const reporter = stderr.isTTY ? ttyReporter(stderr) : lineReporter(stderr, name);
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const result = await cache.pull(name, { signal: abort.signal, onProgress: reporter.update });
+      reporter.stop();
+      const fetched =
+        result.downloaded.length > 0 ? `downloaded ${plural(result.downloaded.length, 'file')} (${formatBytes(result.transferred)})` : 'nothing to download';
+      const kept = result.skipped.length > 0 ? `, ${result.skipped.length} already present and verified` : '';
+      stderr.write(`${name} is ready: ${fetched}${kept}.\n`);
+      return result.path;
+    } catch (err) {
+      reporter.stop();
+      if (err instanceof ApiError && err.code === 'request_cancelled') {
+        throw new ApiError({
+          status: 499,
+          type: 'invalid_request_error',
+          code: 'request_cancelled',
+          message: `Interrupted. What was downloaded is kept: run \`parley models pull ${name}\` again to resume.`,
+        });
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  };
 
   models
     .command('rm')

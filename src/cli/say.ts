@@ -77,7 +77,7 @@ export function voicesCommand(program: Command): Command {
           if (opts.json) {
             process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
           } else {
-            process.stdout.write(`engine: ${config.tts.engine}\n\n`);
+            process.stdout.write(`engine: ${rows.engine}${config.tts.engine === 'auto' ? ' (auto)' : ''}\n\n`);
             process.stdout.write(`${'voice'.padEnd(10)}${'engine voice'.padEnd(16)}${'pitch'.padEnd(8)}rate\n`);
             for (const r of rows.map) process.stdout.write(`${r.name.padEnd(10)}${r.voice.padEnd(16)}${String(r.pitch).padEnd(8)}${r.rate}\n`);
             process.stdout.write(`\nengine voices: ${rows.engineVoices.map((v) => `${v.id} (${v.language}${v.gender ? `, ${v.gender}` : ''})`).join(', ')}\n`);

@@ -3,6 +3,7 @@ import { type BatchWorker, startBatchWorker } from '../batch/worker.js';
 import { ConfigError, isLoopback } from '../config/index.js';
 import { buildApp } from '../http/server.js';
 import { createRuntime } from '../runtime/host.js';
+import { startupReport } from '../runtime/startup.js';
 import { configFromProgram, reportFailure } from './main.js';
 
 /** `parley serve`: the HTTP server. */
@@ -67,4 +68,8 @@ export async function serve(config: import('../config/index.js').Config): Promis
   runtime.markReady();
   batchWorker = await startBatchWorker(app, runtime);
   app.log.info(`Parley listening on ${address}`);
+  // For the person who ran it: the playground and what serves each capability (on stderr, beside the JSON log).
+  const report = await startupReport(config, runtime.services.cache, address);
+  process.stderr.write(`${report.summary.join('\n')}\n`);
+  for (const line of report.missing) app.log.warn(line);
 }

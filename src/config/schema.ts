@@ -37,7 +37,10 @@ export type SafetyConfig = z.infer<typeof safetySection>;
 const CORS_ORIGIN = /^(\*|https?:\/\/[^/\s?#]+)$/;
 
 const ttsSection = z.object({
-  engine: z.enum(['flite', 'espeak-ng', 'kokoro']).default('flite').describe('Text-to-speech engine'),
+  engine: z
+    .enum(['auto', 'kokoro', 'piper', 'flite', 'espeak-ng'])
+    .default('auto')
+    .describe('Text-to-speech engine; auto = the best whose model is installed: kokoro › piper › flite'),
   model: z.string().min(1).optional().describe('TTS model: a folder path or a model cache name'),
   voices: z.record(z.string(), voiceRendering).default({}).describe('Overrides of the OpenAI voice name → engine voice map'),
   customVoices: z
@@ -48,8 +51,11 @@ const ttsSection = z.object({
 });
 
 const asrSection = z.object({
-  engine: z.enum(['auto', 'whisper', 'pocketsphinx']).default('auto').describe('Speech recognition engine'),
-  model: z.string().min(1).optional().describe('ASR model: a file path or a model cache name'),
+  engine: z
+    .enum(['auto', 'sensevoice', 'parakeet', 'moonshine', 'whisper', 'pocketsphinx'])
+    .default('auto')
+    .describe('Speech recognition engine; auto = the best whose model is installed: sensevoice › parakeet › whisper › moonshine › pocketsphinx'),
+  model: z.string().min(1).optional().describe('ASR model: a file or folder path, or a model cache name'),
 });
 
 const llmSection = z.object({

@@ -42,6 +42,8 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // The runtime (first-run downloads) logs through the server's logger from now on.
+  services.log = { info: (message) => app.log.info(message), warn: (message) => app.log.warn(message) };
   installErrorHandling(app, config.bodyLimitBytes);
   await installCors(app, config.cors.origins);
   installAuth(app, { keys: config.apiKeys, adminKey: config.adminKey, registry: services.keys, internalToken: services.internalToken });

@@ -18,6 +18,9 @@ export function wireAnalysis(u: Understanding) {
     text: u.transcript.text,
     language: u.transcript.language,
     duration: Math.round(u.transcript.durationSec * 100) / 100,
+    // The emotion and the events at the top too: what a client reads first (the analysis keeps the evidence).
+    emotion: { label: analysis.emotion.label, confidence: analysis.emotion.confidence, source: analysis.emotion.source },
+    events: analysis.events.map((e) => snakeKeys(e)),
     analysis: snakeKeys(analysis),
     description: u.description,
   };

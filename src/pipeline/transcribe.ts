@@ -1,5 +1,6 @@
 import type { PcmAudio } from '../audio/types.js';
-import type { AsrEngine, Transcript } from '../engines/asr/types.js';
+import { mergeEvents, overallEmotion, type WeightedEmotion } from '../engines/asr/sherpa/results.js';
+import type { AsrEngine, HeardEvent, Transcript } from '../engines/asr/types.js';
 import type { SpeechSegment, VadEngine } from '../engines/vad/types.js';
 import { type AudioWindow, planWindows, sliceAudio } from '../engines/vad/windows.js';
 import { ApiError } from '../errors.js';
@@ -50,6 +51,10 @@ export async function transcribeAudio(deps: TranscribeDeps, pcm: PcmAudio, optio
   const segments: TimedSegment[] = [];
   const words: TimedWord[] = [];
   const texts: string[] = [];
+  // What a recogniser with an emotion model (SenseVoice) heard besides the words, per window.
+  const heard: Array<Transcript['emotion']> = [];
+  const emotions: WeightedEmotion[] = [];
+  const events: HeardEvent[] = [];
   let language = options.language;
   for (let i = 0; i < windows.length; i++) {
     const window = windows[i]!;
@@ -87,19 +92,34 @@ export async function transcribeAudio(deps: TranscribeDeps, pcm: PcmAudio, optio
       const end = w.end + window.startSec;
       if (inRange((start + end) / 2, keep)) words.push({ word: w.word.trim(), start, end });
     }
+    if (result.emotion) {
+      heard.push(result.emotion);
+      emotions.push({ label: result.emotion.label, seconds: (window.endSec - window.startSec) * result.emotion.confidence });
+    }
+    for (const e of result.events ?? []) {
+      const start = e.start === undefined ? undefined : e.start + window.startSec;
+      const end = e.end === undefined ? undefined : Math.min(e.end + window.startSec, window.endSec);
+      if (start !== undefined && !inRange((start + (end ?? start)) / 2, keep)) continue;
+      events.push({ ...e, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) });
+    }
     const text = windowTexts.join(' ');
     if (text.length > 0) {
       texts.push(text);
       options.onText?.(texts.length > 1 ? ` ${text}` : text);
     }
   }
-  return {
+  const transcript: FullTranscript = {
     text: texts.join(' '),
     language: language ?? 'en',
     durationSec,
     segments,
     words: options.wordTimestamps ? words : undefined,
   };
+  // One window: the engine's own emotion; several: the label heard over the most (confidence-weighted) seconds.
+  const emotion = heard.length === 1 ? heard[0] : overallEmotion(emotions);
+  if (emotion) transcript.emotion = emotion;
+  if (deps.asr.capabilities.emotion) transcript.events = mergeEvents(events);
+  return transcript;
 }
 
 /** The part of window i whose words are kept: overlaps with neighbours are split in the middle. */

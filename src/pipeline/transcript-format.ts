@@ -2,6 +2,7 @@
  * Renders a transcript in the `response_format`s of OpenAI's transcription endpoints:
  * json, text, srt, verbose_json, vtt. Timestamps are seconds from the start of the upload.
  */
+import type { HeardEmotion, HeardEvent } from '../engines/asr/types.js';
 
 export interface TimedSegment {
   id: number;
@@ -27,6 +28,10 @@ export interface FullTranscript {
   durationSec: number;
   segments: TimedSegment[];
   words?: TimedWord[];
+  /** The emotion the recogniser heard in the voice (SenseVoice), when it has an emotion model. */
+  emotion?: HeardEmotion;
+  /** Non-speech sounds the recogniser heard (times from the start of the audio), when it reports them. */
+  events?: HeardEvent[];
 }
 
 export const TRANSCRIPT_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;

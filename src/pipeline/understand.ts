@@ -46,7 +46,15 @@ export async function understandAudio(
   const analysis = await analyzer.analyze({
     pcm,
     speech,
-    transcript: { text: transcript.text, language: transcript.language, words: transcript.words, segments: transcript.segments },
+    // The recogniser's emotion and events (SenseVoice) lead the analysis; prosody and words support or contradict them.
+    transcript: {
+      text: transcript.text,
+      language: transcript.language,
+      words: transcript.words,
+      segments: transcript.segments,
+      ...(transcript.emotion ? { emotion: transcript.emotion } : {}),
+      ...(transcript.events ? { events: transcript.events } : {}),
+    },
     signal: options.signal,
   });
   return { transcript, analysis, description: describeForModel(analysis) };

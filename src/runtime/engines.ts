@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { AsrSettings, Config, LlmSettings, PipelineSpec, SafetyConfig, TtsSettings, VoiceSettings } from '../config/index.js';
 import { createConfiguredAsrEngine } from '../engines/asr/registry.js';
 import type { AsrEngine } from '../engines/asr/types.js';
+import { DEFAULT_LLAMA_MODEL } from '../engines/llm/llama/model-file.js';
 import { createLlmEngine } from '../engines/llm/registry.js';
 import type { LlmEngine } from '../engines/llm/types.js';
 import { vadEngineDescriptor } from '../engines/vad/registry.js';
@@ -18,6 +19,7 @@ import { createSafetyChecker, type SafetyChecker } from '../safety/checker.js';
 import type { SafetyEvent } from '../safety/types.js';
 import type { Watermarker } from '../safety/watermark/watermarker.js';
 import type { ModelCache } from '../store/model-cache/cache.js';
+import type { AutoPull } from './auto-pull.js';
 import { createEngineSpeaker, type EngineSpeaker, type VoiceTable } from './speaker.js';
 
 /** The settings of one pipeline, every section filled in (from the alias, else the top level). */
@@ -75,6 +77,8 @@ export class EngineHost {
   private readonly shared = new Map<string, Lazy<unknown>>();
   private readonly speakers = new Map<string, EngineSpeaker>();
   private readonly checkers = new Map<string, SafetyChecker>();
+  /** The engines loaded so far, per pipeline (what `/health` calls live). */
+  private readonly liveIds = new Map<string, { tts: string; asr?: string; llm?: string }>();
   /** Receives every safety decision (metrics). */
   onSafetyEvent: ((event: SafetyEvent) => void) | undefined;
 
@@ -83,11 +87,25 @@ export class EngineHost {
     private readonly limiter: Limiter,
     private readonly cache: ModelCache,
     private readonly watermark: Watermarker,
+    /** Fetches a missing default model on first need (a server allowed to download); none = never. */
+    private readonly autoPull?: { pull: AutoPull; asrModel: string },
   ) {}
+
+  /** The engines pipeline `id` has loaded: TTS at start, the others once first used. */
+  live(id: string): { tts: string; asr?: string; llm?: string } | undefined {
+    return this.liveIds.get(id);
+  }
 
   /** Builds a pipeline's engines. Speakers load now (their voice maps are checked at start); the rest on first use. */
   async pipeline(id: string, settings: PipelineSettings): Promise<MutableEngines> {
     const speaker = await this.speaker(settings.tts);
+    const live: { tts: string; asr?: string; llm?: string } = { tts: speaker.voiceTable().engine };
+    this.liveIds.set(id, live);
+    const noted = async <T extends { id: string }>(kind: 'asr' | 'llm', engine: Promise<T>): Promise<T> => {
+      const e = await engine;
+      live[kind] = e.id;
+      return e;
+    };
     const asr = this.lazy(`asr:${JSON.stringify(settings.asr)}`, () => this.createAsr(settings.asr));
     const vad = this.lazy('vad:silero', () => this.createVad());
     const analyzer = this.lazy(`voice:${settings.voice.engine}`, () => this.createAnalyzer(settings.voice));
@@ -99,10 +117,10 @@ export class EngineHost {
       watermark: this.watermark,
       speaker: speaker as Speaker,
       voiceTable: () => speaker.voiceTable(),
-      asr: () => asr.get(),
+      asr: () => noted('asr', asr.get()),
       vad: () => vad.get(),
       analyzer: () => analyzer.get(),
-      llm: () => llm.get(),
+      llm: () => noted('llm', llm.get()),
       limiter: this.limiter,
     };
     // The understander reads the engines through `engines`, so an engine swapped there is seen by it too.
@@ -169,8 +187,27 @@ export class EngineHost {
     return entry;
   }
 
+  /** Creates an engine; a missing default model is fetched in the background (503 `model_downloading` meanwhile). */
+  private withAutoPull<T>(capability: string, model: string | undefined, create: () => Promise<T>): Promise<T> {
+    return this.autoPull ? this.autoPull.pull.create(capability, model, create) : create();
+  }
+
   private async createAsr(settings: AsrSettings): Promise<AsrEngine> {
-    const engine = await createConfiguredAsrEngine(settings.engine, {
+    // Only the default choice downloads: a configured engine or model is the operator's to install.
+    const recommended = settings.engine === 'auto' && settings.model === undefined ? this.autoPull?.asrModel : undefined;
+    const engine = await this.withAutoPull('transcription', recommended, () => this.createAsrEngine(settings));
+    const limiter = this.limiter;
+    return {
+      id: engine.id,
+      capabilities: engine.capabilities,
+      languages: () => engine.languages(),
+      transcribe: (pcm, options) => limiter.run('asr', () => engine.transcribe(pcm, options), { signal: options?.signal }),
+      dispose: () => engine.dispose(),
+    };
+  }
+
+  private createAsrEngine(settings: AsrSettings): Promise<AsrEngine> {
+    return createConfiguredAsrEngine(settings.engine, {
       model: settings.model,
       modelsDir: this.config.modelsDir!,
       // Threads per recognition. whisper.cpp's (ggml's) worker threads spin at every barrier, so
@@ -181,14 +218,6 @@ export class EngineHost {
       threads: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / this.config.concurrency))),
       resolveModel: (name) => this.cache.resolve(name, 'asr'),
     });
-    const limiter = this.limiter;
-    return {
-      id: engine.id,
-      capabilities: engine.capabilities,
-      languages: () => engine.languages(),
-      transcribe: (pcm, options) => limiter.run('asr', () => engine.transcribe(pcm, options), { signal: options?.signal }),
-      dispose: () => engine.dispose(),
-    };
   }
 
   private async createVad(): Promise<VadEngine> {
@@ -212,15 +241,8 @@ export class EngineHost {
   }
 
   private async createLlm(settings: LlmSettings): Promise<LlmEngine> {
-    const engine = await createLlmEngine(settings.engine, {
-      model: settings.model,
-      modelsDir: this.config.modelsDir!,
-      resolveModel: (name) => this.cache.resolve(name, 'llm'),
-      // Measured on 2 cores: 1 thread generates faster than 2, and far faster under load.
-      threads: settings.threads ?? (os.availableParallelism() <= 2 ? 1 : Math.floor(os.availableParallelism() / 2)),
-      url: settings.url,
-      apiKey: settings.apiKey,
-    });
+    const recommended = settings.engine === 'llama' && settings.model === undefined ? DEFAULT_LLAMA_MODEL : undefined;
+    const engine = await this.withAutoPull('chat', recommended, () => this.createLlmEngine(settings));
     if (settings.engine === 'openai-compatible') return engine;
     const limiter = this.limiter;
     return {
@@ -230,5 +252,17 @@ export class EngineHost {
       countTokens: (text) => engine.countTokens(text),
       dispose: () => engine.dispose(),
     };
+  }
+
+  private createLlmEngine(settings: LlmSettings): Promise<LlmEngine> {
+    return createLlmEngine(settings.engine, {
+      model: settings.model,
+      modelsDir: this.config.modelsDir!,
+      resolveModel: (name) => this.cache.resolve(name, 'llm'),
+      // Measured on 2 cores: 1 thread generates faster than 2, and far faster under load.
+      threads: settings.threads ?? (os.availableParallelism() <= 2 ? 1 : Math.floor(os.availableParallelism() / 2)),
+      url: settings.url,
+      apiKey: settings.apiKey,
+    });
   }
 }

@@ -13,8 +13,13 @@ import { loadWatermarkKey } from '../safety/watermark/key.js';
 import { Watermarker } from '../safety/watermark/watermarker.js';
 import { openStore } from '../store/db.js';
 import { ModelCache } from '../store/model-cache/cache.js';
+import type { CatalogueEntry } from '../store/model-cache/catalogue.js';
+import { AutoPull, type RuntimeLog } from './auto-pull.js';
 import { configuredPipelines, EngineHost, type MutableEngines } from './engines.js';
-import type { Services } from './services.js';
+import { ModelPulls } from './model-pulls.js';
+import { describeCapabilities } from './model-status.js';
+import { recommendedModels, thisMachine } from './recommended.js';
+import type { LiveCapability, Services } from './services.js';
 import type { VoiceTable } from './speaker.js';
 
 /** Everything the server and the CLI share for one process: engines, limits, stores. */
@@ -46,11 +51,11 @@ export function perKindCaps(capacity: number) {
  * maps are checked now — a bad map stops the start; everything else loads on first use). Engine
  * lifecycle lives here and nowhere else.
  */
-export async function createRuntime(config: Config): Promise<Runtime> {
+export async function createRuntime(config: Config, options: { catalogue?: readonly CatalogueEntry[] } = {}): Promise<Runtime> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const limiter = new Limiter({ capacity: config.concurrency, perKind: perKindCaps(config.concurrency) });
   const shutdown = new AbortController();
-  const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
+  const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror, catalogue: options.catalogue });
   const store = openStore({ dataDir: config.dataDir });
   let watermark: Watermarker;
   try {
@@ -60,7 +65,11 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     store.close();
     throw error;
   }
-  const host = new EngineHost(config, limiter, cache, watermark);
+  const pulls = new ModelPulls(cache);
+  let log: RuntimeLog = { info: () => undefined, warn: () => undefined };
+  const autoPull = new AutoPull(cache, pulls, config.offline, () => services.log);
+  const asrModel = recommendedModels(thisMachine(), cache).find((r) => r.capability === 'transcription')!.model;
+  const host = new EngineHost(config, limiter, cache, watermark, { pull: autoPull, asrModel });
 
   const aliases: Record<string, string> = {};
   const pipelineCapabilities: Record<string, Capability> = {};
@@ -88,6 +97,22 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const keyLimits = await openKeyLimits(config, store);
 
   let state: 'starting' | 'ready' | 'draining' = 'starting';
+  let described: { at: number; value: Promise<LiveCapability[]> } | undefined;
+  const liveCapabilities = async (): Promise<LiveCapability[]> => {
+    const live = host.live(DEFAULT_PIPELINE);
+    const downloading = new Map(autoPull.running().map((p) => [p.model, p]));
+    return (await describeCapabilities(config, cache)).map((c) => {
+      const loaded = c.capability === 'speech' ? live?.tts : c.capability === 'transcription' ? live?.asr : c.capability === 'chat' ? live?.llm : undefined;
+      const fetching = c.pull.find((m) => downloading.has(m));
+      return {
+        capability: c.capability,
+        engine: c.engine,
+        live: loaded ?? null,
+        state: fetching ? 'downloading' : c.state,
+        reason: c.state === 'missing' ? `${c.detail}${c.fix.length > 0 ? ` Fix: ${c.fix.join('; ')}` : ''}` : c.reason,
+      };
+    });
+  };
   const services: Services = {
     config,
     models,
@@ -113,6 +138,19 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     state: () => state,
     shutdownSignal: shutdown.signal,
     internalToken: crypto.randomBytes(32).toString('hex'),
+    cache,
+    pulls,
+    get log() {
+      return log;
+    },
+    set log(value: RuntimeLog) {
+      log = value;
+    },
+    capabilities: () => {
+      // Probes read the disk: /health may be polled often, so an answer is reused for 5 s.
+      if (!described || Date.now() - described.at > 5_000) described = { at: Date.now(), value: liveCapabilities() };
+      return described.value;
+    },
   };
   return {
     services,
@@ -127,6 +165,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     close: async () => {
       state = 'draining';
       stopSweeper();
+      await pulls.close();
       await host.dispose();
       keyLimits.close();
       store.close();

@@ -7,13 +7,28 @@ import type { Limiter } from '../lib/limiter.js';
 import type { AudioIdStore, UsageRecorder } from '../pipeline/context.js';
 import type { ModelRegistry } from '../pipeline/models.js';
 import type { Store } from '../store/db.js';
+import type { ModelCache } from '../store/model-cache/cache.js';
 import type { UsageSummary } from '../store/usage.js';
+import type { RuntimeLog } from './auto-pull.js';
 import type { MutableEngines } from './engines.js';
+import type { ModelPulls } from './model-pulls.js';
 
 /**
  * Everything one process shares, built once at start by the composition root (`createRuntime`)
  * and handed to the HTTP routes, the batch worker and the CLI.
  */
+/** How one capability is served right now (`/health`'s details). */
+export interface LiveCapability {
+  capability: string;
+  /** The engine that serves it (or will, once its model is there). */
+  engine: string;
+  /** The engine loaded in this process: TTS at start, the others on first use; null until then. */
+  live: string | null;
+  state: 'ready' | 'missing' | 'upstream' | 'downloading';
+  /** Why this engine, or what is missing and what to run. */
+  reason: string;
+}
+
 export interface Services {
   config: Config;
   /** The model names served and the pipeline each runs on. */
@@ -49,4 +64,12 @@ export interface Services {
    * key that created the batch without that key being kept anywhere.
    */
   internalToken: string;
+  /** The model cache of this process. */
+  cache: ModelCache;
+  /** Model downloads running in this process (admin pulls and first-run downloads share them). */
+  pulls: ModelPulls;
+  /** Where the runtime logs (the server sets its logger here once built). */
+  log: RuntimeLog;
+  /** Each capability's engine, the one loaded, and why (computed without loading anything; cached a few seconds). */
+  capabilities(): Promise<LiveCapability[]>;
 }

@@ -1,6 +1,6 @@
 import { OUTPUT_SAMPLE_RATE, type PcmAudio } from '../audio/types.js';
 import type { TtsSettings } from '../config/index.js';
-import { assertValidVoiceMap, createTtsEngine, detectLanguage, TtsRouter } from '../engines/tts/registry.js';
+import { assertValidVoiceMap, createTtsEngine, detectLanguage, resolveTtsEngine, TtsRouter } from '../engines/tts/registry.js';
 import type { TtsVoice, VoiceRendering } from '../engines/tts/types.js';
 import type { Limiter } from '../lib/limiter.js';
 import type { Speaker } from '../pipeline/speak.js';
@@ -27,7 +27,9 @@ export async function createEngineSpeaker(
   options: { modelsDir: string; concurrency: number; limiter: Limiter },
 ): Promise<EngineSpeaker> {
   const engineOptions = { model: settings.model, modelsDir: options.modelsDir, concurrency: options.concurrency };
-  const main = await createTtsEngine(settings.engine, engineOptions);
+  // `auto`: the best engine whose model is installed (kokoro › piper › flite), chosen once at start.
+  const id = settings.engine === 'auto' ? (await resolveTtsEngine('auto', engineOptions)).id : settings.engine;
+  const main = await createTtsEngine(id, engineOptions);
   const voiceMap: Record<string, VoiceRendering> = { ...main.defaultVoiceMap(), ...settings.voices };
   try {
     assertValidVoiceMap(main, voiceMap);
@@ -35,7 +37,7 @@ export async function createEngineSpeaker(
     await main.dispose();
     throw error;
   }
-  const useFallback = settings.fallbackEngine !== 'none' && settings.engine !== 'espeak-ng';
+  const useFallback = settings.fallbackEngine !== 'none' && id !== 'espeak-ng';
   const router = new TtsRouter({
     main,
     voiceMap,

@@ -7,6 +7,7 @@ import { type BatchWorker, type BatchWorkerOptions, startBatchWorker } from '../
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/server.js';
 import { createRuntime, type Runtime } from '../../src/runtime/host.js';
+import type { CatalogueEntry } from '../../src/store/model-cache/catalogue.js';
 
 /** One line of the server's JSON log (pino). */
 export interface LogLine {
@@ -33,10 +34,13 @@ export function tempDir(prefix = 'parley-test-'): string {
 }
 
 /** Starts the real server in-process on a free loopback port. `env` holds PARLEY_* settings. */
-export async function startTestServer(env: Record<string, string> = {}, options: { batch?: BatchWorkerOptions; log?: LogLine[] } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { batch?: BatchWorkerOptions; log?: LogLine[]; catalogue?: readonly CatalogueEntry[] } = {},
+): Promise<TestServer> {
   const dataDir = tempDir();
   const config = loadConfig({ env: { PARLEY_DATA_DIR: dataDir, PARLEY_PORT: '0', PARLEY_LOG_LEVEL: 'silent', PARLEY_OFFLINE: '1', ...env } });
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { catalogue: options.catalogue });
   // PARLEY_TEST_LOG=FILE keeps the servers' warnings and errors there (debugging a failing test).
   const logFile = process.env.PARLEY_TEST_LOG;
   // `options.log` collects every log line (info and up) as parsed JSON, for tests about what is logged.

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { writeTinyKokoro, writeTinyPiper } from '../../../test/fixtures/models/make-tiny-sherpa.js';
 import { isApiError } from '../../errors.js';
 import { KOKORO_VOICE_MAP, KOKORO_VOICES } from './kokoro/voices.js';
 import {
@@ -8,6 +11,7 @@ import {
   createTtsEngine,
   describeVoiceMapProblems,
   loadTtsEngineDescriptor,
+  resolveTtsEngine,
   TTS_ENGINE_IDS,
   VoiceMapError,
   validateVoiceMap,
@@ -26,15 +30,15 @@ describe('TTS registry', () => {
     await Promise.all([flite.dispose(), espeak.dispose()]);
   });
 
-  test('knows flite, espeak-ng and kokoro, each with a descriptor of its own id', async () => {
-    assert.deepEqual([...TTS_ENGINE_IDS], ['flite', 'espeak-ng', 'kokoro']);
+  test('knows kokoro, piper, flite and espeak-ng, each with a descriptor of its own id', async () => {
+    assert.deepEqual([...TTS_ENGINE_IDS], ['kokoro', 'piper', 'flite', 'espeak-ng']);
     for (const id of TTS_ENGINE_IDS) assert.equal((await loadTtsEngineDescriptor(id)).id, id);
   });
 
   test('rejects an unknown engine id naming the known ones', async () => {
     await assert.rejects(
       createTtsEngine('festival', opts),
-      (e) => isApiError(e) && e.code === 'invalid_value' && /'flite', 'espeak-ng', and 'kokoro'/.test(e.message),
+      (e) => isApiError(e) && e.code === 'invalid_value' && /'kokoro', 'piper', 'flite', and 'espeak-ng'/.test(e.message),
     );
   });
 
@@ -84,5 +88,34 @@ describe('TTS registry', () => {
       validateVoiceMap(espeak, { ...espeak.defaultVoiceMap(), alloy: { voice: 'en-us+f9' } }).map((p) => p.name),
       ['alloy'],
     );
+  });
+
+  test('auto takes kokoro › piper › flite, the best whose model is in the cache or the configured folder', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-tts-auto-'));
+    try {
+      const none = await resolveTtsEngine('auto', { modelsDir: cache, concurrency: 1 });
+      assert.equal(none.id, 'flite');
+      assert.deepEqual(
+        none.passedOver.map((p) => p.id),
+        ['kokoro', 'piper'],
+      );
+      assert.match(none.passedOver[0]!.reason, /parley models pull kokoro-82m-int8/);
+      const piper = writeTinyPiper(path.join(cache, 'piper-en_US-amy-medium'));
+      assert.equal((await resolveTtsEngine('auto', { modelsDir: cache, concurrency: 1 })).id, 'piper');
+      writeTinyKokoro(path.join(cache, 'kokoro-82m-int8'));
+      const best = await resolveTtsEngine('auto', { modelsDir: cache, concurrency: 1 });
+      assert.equal(best.id, 'kokoro');
+      assert.equal(best.reason, 'auto: the best engine');
+      // A configured folder counts as installed: a Piper folder elsewhere, Kokoro not fitting it.
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-tts-auto-folder-'));
+      fs.cpSync(piper, elsewhere, { recursive: true });
+      const configured = await resolveTtsEngine('auto', { model: elsewhere, modelsDir: path.join(cache, 'none'), concurrency: 1 });
+      assert.equal(configured.id, 'piper');
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+      const explicit = await resolveTtsEngine('kokoro', { modelsDir: path.join(cache, 'none'), concurrency: 1 });
+      assert.equal(explicit.available, false);
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

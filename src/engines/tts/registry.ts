@@ -9,14 +9,17 @@ export { type DetectedLanguage, type DetectLanguageOptions, detectLanguage } fro
 export { type RoutedSpeech, type TtsPlan, type TtsRouteRequest, TtsRouter, type TtsRouterOptions, type TtsSpeakRequest } from './router.js';
 
 /** Engine ids, in the order `parley voices` lists them. */
-export const TTS_ENGINE_IDS = ['flite', 'espeak-ng', 'kokoro'] as const;
+export const TTS_ENGINE_IDS = ['kokoro', 'piper', 'flite', 'espeak-ng'] as const;
 /** A known engine id. */
 export type TtsEngineId = (typeof TTS_ENGINE_IDS)[number];
+/** The engines `auto` considers, best first (espeak-ng is the fallback for other languages, never picked). */
+export const TTS_AUTO_ORDER = ['kokoro', 'piper', 'flite'] as const satisfies readonly TtsEngineId[];
 
 const LOADERS: Readonly<Record<TtsEngineId, () => Promise<TtsEngineDescriptor>>> = {
+  kokoro: async () => (await import('./kokoro/index.js')).descriptor,
+  piper: async () => (await import('./piper/index.js')).descriptor,
   flite: async () => (await import('./flite/index.js')).descriptor,
   'espeak-ng': async () => (await import('./espeak-ng/index.js')).descriptor,
-  kokoro: async () => (await import('./kokoro/index.js')).descriptor,
 };
 
 /** True for a known engine id. */
@@ -33,6 +36,52 @@ export async function loadTtsEngineDescriptor(id: string): Promise<TtsEngineDesc
 /** Creates engine `id`. Throws `engine_unavailable` (with what to run) when its model is missing. */
 export async function createTtsEngine(id: string, options: TtsEngineOptions): Promise<TtsEngine> {
   return (await loadTtsEngineDescriptor(id)).create(options);
+}
+
+/** The engine a TTS setting resolves to, and why (for `parley doctor`, `/health` and the start-up log). */
+export interface TtsChoice {
+  id: TtsEngineId;
+  available: boolean;
+  /** One line: why this engine; when unavailable, what is missing and what to run. */
+  reason: string;
+  /** Better engines `auto` passed over, each with why. */
+  passedOver: Array<{ id: TtsEngineId; reason: string }>;
+}
+
+/**
+ * What `engine` (`auto` or an id) resolves to, without loading a model. `auto` takes the first of
+ * kokoro › piper › flite that can run (a model installed in the cache, or the configured
+ * `PARLEY_TTS_MODEL` folder fits it); flite ships its voices, so `auto` always finds one.
+ */
+export async function resolveTtsEngine(engine: string, options: TtsEngineOptions): Promise<TtsChoice> {
+  const probe = async (id: TtsEngineId): Promise<{ available: boolean; reason?: string }> =>
+    (await (await loadTtsEngineDescriptor(id)).probe?.(options)) ?? { available: true };
+  if (engine !== 'auto') {
+    if (!isTtsEngineId(engine)) throw ApiError.invalidValue('tts.engine', engine, ['auto', ...TTS_ENGINE_IDS]);
+    const p = await probe(engine);
+    return {
+      id: engine,
+      available: p.available,
+      reason: p.available ? `set by PARLEY_TTS_ENGINE=${engine}` : (p.reason ?? `${engine} is unavailable`),
+      passedOver: [],
+    };
+  }
+  const passedOver: TtsChoice['passedOver'] = [];
+  for (const id of TTS_AUTO_ORDER) {
+    const p = await probe(id);
+    if (p.available) {
+      const why =
+        passedOver.length === 0
+          ? 'the best engine'
+          : id === 'flite'
+            ? 'no model of a better engine is installed; flite ships its voices'
+            : 'the best engine whose model is installed';
+      return { id, available: true, reason: `auto: ${why}`, passedOver };
+    }
+    passedOver.push({ id, reason: p.reason ?? `${id} is unavailable` });
+  }
+  // Unreachable while flite ships its data; kept so a broken install says what happened.
+  return { id: 'flite', available: false, reason: passedOver.map((p) => `${p.id}: ${p.reason}`).join(' '), passedOver };
 }
 
 /** One thing wrong with a voice map. */

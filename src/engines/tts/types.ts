@@ -72,6 +72,11 @@ export interface TtsEngineDescriptor {
   id: string;
   /** One line for `parley voices` and the README. */
   description: string;
+  /**
+   * Whether the engine can run here, checking files and libraries without loading a model (`auto`
+   * and `parley doctor` use it). Absent: the engine ships its data and always can.
+   */
+  probe?(options: TtsEngineOptions): Promise<{ available: boolean; reason?: string }>;
   create(options: TtsEngineOptions): Promise<TtsEngine>;
 }
 

@@ -5,7 +5,8 @@ import { snakeKeys } from '../wire.js';
 /**
  * `GET /health`: 200 once the server takes requests, 503 while starting or draining; needs no key.
  * The body says how saturated the server is: live requests in progress per kind against their
- * bound (past it they get 503 + retry-after), and the engine slots running and queued; and which
+ * bound (past it they get 503 + retry-after), the engine slots running and queued; per
+ * capability the engine serving it, the one loaded now, and why (or what is missing); and which
  * safety layers are live (of the default pipeline: word list and self-harm phrases always, the
  * classifier and the judge when configured, with their state) and whether voices are watermarked.
  * Model names and paths are not shown: the probe needs no key.
@@ -17,6 +18,7 @@ export function healthRoutes(app: FastifyInstance, services: Services): void {
     const requests = Object.fromEntries(Object.entries(services.admission).map(([kind, a]) => [kind, a.stats()]));
     const saturation = Math.max(...Object.values(requests).map((r) => r.saturation));
     const defaults = services.engines();
+    const capabilities = await services.capabilities().catch(() => []);
     void reply.status(state === 'ready' ? 200 : 503).send({
       status: state,
       saturation: Math.round(saturation * 100) / 100,
@@ -38,6 +40,8 @@ export function healthRoutes(app: FastifyInstance, services: Services): void {
         layers: defaults.safety.layers().map((l) => ({ name: snakeName(l.name), state: l.state, hot_path: l.hotPath })),
         watermark: defaults.watermark.enabled ? 'on' : 'off',
       },
+      // Per capability: the engine that serves it, the one loaded now (null until first use), and why.
+      capabilities: Object.fromEntries(capabilities.map((c) => [c.capability, { engine: c.engine, live: c.live, state: c.state, reason: c.reason }])),
     });
   };
   app.get('/health', handler);

@@ -29,11 +29,20 @@ function wireProgress(p: PullProgress, status: 'downloading' | 'completed') {
  * - `DELETE /v1/parley/models/{name}/pull`: stops it (what was downloaded is kept).
  * All three are admin routes (see admin.ts).
  */
-export function parleyModelRoutes(app: FastifyInstance, services: Pick<Services, 'config'>, options: { cache?: ModelCache } = {}): void {
+export function parleyModelRoutes(
+  app: FastifyInstance,
+  services: Pick<Services, 'config'> & Partial<Pick<Services, 'cache' | 'pulls'>>,
+  options: { cache?: ModelCache } = {},
+): void {
   const config = services.config;
-  const cache = options.cache ?? new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
-  const pulls = new ModelPulls(cache);
-  app.addHook('onClose', () => pulls.close());
+  const cache = options.cache ?? services.cache ?? new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
+  // The process's pulls when the runtime has them (a first-run download and an admin pull of the same model are one download).
+  let pulls = options.cache ? undefined : services.pulls;
+  if (!pulls) {
+    const own = new ModelPulls(cache);
+    app.addHook('onClose', () => own.close());
+    pulls = own;
+  }
 
   const catalogueName = (name: string): string => {
     if (!cache.entries().some((e) => e.name === name)) {

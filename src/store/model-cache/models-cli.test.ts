@@ -32,6 +32,28 @@ interface Run {
   stderr: string;
 }
 
+/** Runs `parley models …ARGS` in-process with `options`, capturing both streams and the exit code. */
+async function runModels(options: ModelsCommandOptions, args: string[]): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const program = new Command('parley').exitOverride();
+  program.addCommand(modelsCommand(async () => options, { stdout, stderr }));
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  let code = 0;
+  try {
+    await program.parseAsync(['models', ...args], { from: 'user' });
+    code = Number(process.exitCode ?? 0);
+  } finally {
+    process.exitCode = before;
+  }
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
 describe('parley models', () => {
   let server: TestServer;
   let dir: string;
@@ -52,26 +74,7 @@ describe('parley models', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function parley(...args: string[]): Promise<Run> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (c: Buffer) => out.push(c));
-    stderr.on('data', (c: Buffer) => err.push(c));
-    const program = new Command('parley').exitOverride();
-    program.addCommand(modelsCommand(async () => options, { stdout, stderr }));
-    const before = process.exitCode;
-    process.exitCode = undefined;
-    let code = 0;
-    try {
-      await program.parseAsync(['models', ...args], { from: 'user' });
-      code = Number(process.exitCode ?? 0);
-    } finally {
-      process.exitCode = before;
-    }
-    return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-  }
+  const parley = (...args: string[]): Promise<Run> => runModels(options, args);
 
   it('lists the catalogue as JSON', async () => {
     const run = await parley('list', '--json');
@@ -147,5 +150,69 @@ describe('parley models', () => {
     await assert.rejects(program.parseAsync(['models', 'pull', '--help'], { from: 'user' }), { code: 'commander.helpDisplayed' });
     assert.match(help, /Usage: parley models pull \[options\] <name>/);
     assert.match(help, /resumes an interrupted download, verifies\s+sha256/);
+  });
+});
+
+describe('parley models pull recommended', () => {
+  // Every model the recommendation can name, each a small file on the local server.
+  const names = [
+    'sensevoice-small-int8',
+    'moonshine-tiny-en-int8',
+    'kokoro-82m-int8',
+    'piper-en_US-amy-medium',
+    'qwen2.5-0.5b-instruct',
+    'qwen2.5-1.5b-instruct',
+  ];
+  const files = new Map(names.map((n) => [n, randomFile(64 * 1024)]));
+  const recommendedCatalogue: CatalogueEntry[] = names.map((name) => ({
+    name,
+    kind: name.startsWith('qwen') ? 'llm' : name.startsWith('sense') ? 'asr' : 'tts',
+    engine: 'test',
+    description: name,
+    licence: 'MIT',
+    main: 'model.bin',
+    files: [{ path: 'model.bin', url: `https://models.invalid/${name}/model.bin`, sha256: files.get(name)!.sha256, size: 64 * 1024 }],
+  }));
+  let server: TestServer;
+  let dir: string;
+
+  before(async () => {
+    server = await startTestServer(Object.fromEntries(names.map((n) => [`/${n}/model.bin`, files.get(n)!.data])));
+    dir = await mkdtemp(path.join(tmpdir(), 'parley-models-recommended-'));
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fetches the set chosen for this machine's RAM and CPU, saying what and why first, with progress", async () => {
+    const { recommendedModels, thisMachine } = await import('../../runtime/recommended.js');
+    const { ModelCache } = await import('./cache.js');
+    const expected = recommendedModels(thisMachine(), new ModelCache(dir, { offline: true, catalogue: recommendedCatalogue })).map((r) => r.model);
+    assert.equal(expected.length, 3);
+    const options: ModelsCommandOptions = {
+      modelsDir: dir,
+      offline: false,
+      mirror: server.url,
+      catalogue: recommendedCatalogue,
+      download: { retryDelayMs: 5 },
+    };
+    const run = await runModels(options, ['pull', 'recommended']);
+    assert.equal(run.code, 0, run.stderr);
+    const text = run.stderr;
+    assert.match(text, /^Recommended for this machine \(196\.6 kB to download\):/);
+    for (const name of expected) {
+      assert.match(text, new RegExp(`  ${name.replace(/\./g, '\\.')} \\(\\w+, 65\\.5 kB\\): `));
+      assert.match(text, new RegExp(`${name.replace(/\./g, '\\.')}: 100%`));
+      assert.deepEqual(await readFile(path.join(dir, name, 'model.bin')), files.get(name)!.data);
+    }
+    assert.deepEqual(
+      run.stdout.trim().split('\n'),
+      expected.map((n) => path.join(dir, n, 'model.bin')),
+    );
+    assert.deepEqual(
+      server.requests.map((r) => r.path),
+      expected.map((n) => `/${n}/model.bin`),
+    );
   });
 });

@@ -8,6 +8,8 @@ export interface CapabilityWire {
   model: string | null;
   state: 'ready' | 'missing' | 'upstream';
   detail: string;
+  /** Why this engine serves it (`auto: the best engine whose model is installed …`). */
+  reason: string;
   pull: string[];
   upgrades: Array<{ model: string; note: string }>;
 }

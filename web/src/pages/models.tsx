@@ -106,6 +106,7 @@ export function ModelsPage() {
                       <td>
                         <span class={`status status-${c.state}`}>{c.state}</span>
                         <div class="small">{c.detail}</div>
+                        <div class="small muted">{c.reason}</div>
                       </td>
                       <td>
                         {c.pull.map((m) => pullButton(m, `Pull ${m}`))}

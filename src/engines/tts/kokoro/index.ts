@@ -12,7 +12,7 @@ import { ApiError } from '../../../errors.js';
 import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import { checkModelMetadata, checkPhonemeTokens, firstFile, KOKORO_METADATA } from '../../speech-host/model-checks.js';
 import { SherpaTtsEngine, type SherpaVoice } from '../sherpa/engine.js';
-import { espeakDataFor, findVoiceFolder, missingEspeakData, type SherpaTtsOptions, SYSTEM_ESPEAK_DATA_DIRS } from '../sherpa/folder.js';
+import { espeakDataFor, findVoiceFolder, missingEspeakData, probeVoiceFolder, type SherpaTtsOptions, SYSTEM_ESPEAK_DATA_DIRS } from '../sherpa/folder.js';
 import type { TtsEngine, TtsEngineDescriptor } from '../types.js';
 
 export type { SherpaTtsOptions } from '../sherpa/folder.js';
@@ -23,10 +23,12 @@ const MODEL_FILES = ['model.int8.onnx', 'model.onnx'] as const;
 const FIX = `Run \`parley models pull ${KOKORO_MODEL_NAME}\` to replace it.`;
 /** Symbols sherpa's Kokoro front end looks up by name: a missing one aborts the process mid-sentence. */
 const REQUIRED_TOKENS = [' ', ';', ':', ',', '.', '!', '?', '—', '…', '"', '(', ')', '“', '”'] as const;
+const LAYOUT = 'model.int8.onnx or model.onnx, voices.bin, tokens.txt, espeak-ng-data/';
 
 export const descriptor: TtsEngineDescriptor = {
   id: 'kokoro',
   description: 'Kokoro-82M v1.0 (sherpa-onnx, int8): natural voices in 9 languages incl. af_alloy, am_echo, af_nova, am_onyx, bm_fable',
+  probe: (options: SherpaTtsOptions) => probeVoiceFolder('kokoro', 'Kokoro', KOKORO_MODEL_NAME, options, isKokoroFolder, LAYOUT),
   async create(options: SherpaTtsOptions): Promise<TtsEngine> {
     return createKokoroEngine(options);
   },
@@ -43,13 +45,7 @@ async function isKokoroFolder(dir: string): Promise<boolean> {
 /** Checks the folder, then starts the host and loads the model. */
 export async function createKokoroEngine(options: SherpaTtsOptions): Promise<SherpaTtsEngine> {
   if (!hasSherpaBinding()) throw sherpaMissing('kokoro');
-  const dir = await findVoiceFolder(
-    'Kokoro',
-    KOKORO_MODEL_NAME,
-    options,
-    isKokoroFolder,
-    'model.int8.onnx or model.onnx, voices.bin, tokens.txt, espeak-ng-data/',
-  );
+  const dir = await findVoiceFolder('Kokoro', KOKORO_MODEL_NAME, options, isKokoroFolder, LAYOUT);
   const model = (await firstFile(dir, MODEL_FILES))!;
   const voicesFile = path.join(dir, 'voices.bin');
   const tokens = path.join(dir, 'tokens.txt');

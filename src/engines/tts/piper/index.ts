@@ -11,17 +11,19 @@ import path from 'node:path';
 import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import { checkModelMetadata, checkPhonemeTokens, VITS_METADATA } from '../../speech-host/model-checks.js';
 import { SherpaTtsEngine, type SherpaVoice } from '../sherpa/engine.js';
-import { espeakDataFor, findVoiceFolder, missingEspeakData, type SherpaTtsOptions, SYSTEM_ESPEAK_DATA_DIRS } from '../sherpa/folder.js';
+import { espeakDataFor, findVoiceFolder, missingEspeakData, probeVoiceFolder, type SherpaTtsOptions, SYSTEM_ESPEAK_DATA_DIRS } from '../sherpa/folder.js';
 import type { TtsEngine, TtsEngineDescriptor } from '../types.js';
 import { PIPER_MODEL_NAME, piperVoiceMap } from './voices.js';
 
 const FIX = `Run \`parley models pull ${PIPER_MODEL_NAME}\` (or another piper-* voice) to replace it.`;
 /** Symbols sherpa's Piper front end looks up by name (pad, start, end, word gap). */
 const REQUIRED_TOKENS = ['_', '^', '$', ' '] as const;
+const LAYOUT = '<voice>.onnx, tokens.txt, espeak-ng-data/';
 
 export const descriptor: TtsEngineDescriptor = {
   id: 'piper',
   description: 'Piper (VITS) voices through sherpa-onnx: ~40 languages, one model per voice; needs `parley models pull piper-…`',
+  probe: (options: SherpaTtsOptions) => probeVoiceFolder('piper', 'Piper', PIPER_MODEL_NAME, options, isPiperFolder, LAYOUT),
   async create(options: SherpaTtsOptions): Promise<TtsEngine> {
     return createPiperEngine(options);
   },
@@ -41,7 +43,7 @@ async function isPiperFolder(dir: string): Promise<boolean> {
 /** Checks the folder, then starts the host and loads the voice. */
 export async function createPiperEngine(options: SherpaTtsOptions): Promise<SherpaTtsEngine> {
   if (!hasSherpaBinding()) throw sherpaMissing('piper');
-  const dir = await findVoiceFolder('Piper', PIPER_MODEL_NAME, options, isPiperFolder, '<voice>.onnx, tokens.txt, espeak-ng-data/');
+  const dir = await findVoiceFolder('Piper', PIPER_MODEL_NAME, options, isPiperFolder, LAYOUT);
   const model = (await modelFile(dir))!;
   const tokens = path.join(dir, 'tokens.txt');
   const metadata = await checkModelMetadata(model, VITS_METADATA, FIX);

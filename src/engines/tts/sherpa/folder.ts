@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../../errors.js';
 import { locateModelFolder } from '../../model-file.js';
+import { hasSherpaBinding, sherpaMissing } from '../../speech-host/binding.js';
 import type { TtsEngineOptions } from '../types.js';
 
 /** Settings of the sherpa-onnx voices beyond the common ones. */
@@ -66,4 +67,27 @@ export async function findVoiceFolder(
     `${what}. Run \`parley models pull ${defaultModel}\`, or set PARLEY_TTS_MODEL to a folder in sherpa-onnx's ${engine} layout (${layout}).`,
     new Error(`looked in: ${location.tried.join(', ')}`),
   );
+}
+
+/**
+ * Whether a sherpa-onnx voice can run here, without loading it: the binding, a complete folder
+ * and espeak-ng's data (the folder's own or Debian's). `reason` says what to run when not.
+ */
+export async function probeVoiceFolder(
+  id: string,
+  engine: string,
+  defaultModel: string,
+  options: SherpaTtsOptions,
+  isComplete: (dir: string) => Promise<boolean>,
+  layout: string,
+): Promise<{ available: boolean; reason?: string }> {
+  if (!hasSherpaBinding()) return { available: false, reason: sherpaMissing(id).message };
+  try {
+    const dir = await findVoiceFolder(engine, defaultModel, options, isComplete, layout);
+    if (!(await espeakDataFor(dir, options.systemEspeakDataDirs ?? SYSTEM_ESPEAK_DATA_DIRS)))
+      return { available: false, reason: missingEspeakData(engine, defaultModel).message };
+    return { available: true };
+  } catch (e) {
+    return { available: false, reason: e instanceof Error ? e.message : String(e) };
+  }
 }
