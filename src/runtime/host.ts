@@ -8,6 +8,7 @@ import { type Capability, DEFAULT_PIPELINE, ModelRegistry } from '../pipeline/mo
 import { openStore } from '../store/db.js';
 import { ModelCache } from '../store/model-cache/cache.js';
 import { configuredPipelines, EngineHost, type MutableEngines } from './engines.js';
+import { ParleyMetrics, serveMetrics } from './metrics.js';
 import type { Services } from './services.js';
 import type { VoiceTable } from './speaker.js';
 
@@ -42,10 +43,18 @@ export function perKindCaps(capacity: number) {
  */
 export async function createRuntime(config: Config): Promise<Runtime> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const limiter = new Limiter({ capacity: config.concurrency, perKind: perKindCaps(config.concurrency) });
+  let metrics: ParleyMetrics | undefined;
+  const limiter = new Limiter({
+    capacity: config.concurrency,
+    perKind: perKindCaps(config.concurrency),
+    onStart: (kind, waitedMs) => metrics?.onJobStart(kind, waitedMs),
+    onFinish: (kind, busySec) => metrics?.onJobFinish(kind, busySec),
+  });
+  if (config.metrics.enabled) metrics = new ParleyMetrics({ limiter });
   const shutdown = new AbortController();
   const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror });
   const host = new EngineHost(config, limiter, cache);
+  if (metrics) host.onSafetyEvent = metrics.onSafetyEvent;
 
   const aliases: Record<string, string> = {};
   const pipelineCapabilities: Record<string, Capability> = {};
@@ -67,6 +76,18 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const defaultEngines = pipelines.get(DEFAULT_PIPELINE)!;
   const store = openStore({ dataDir: config.dataDir });
   const stopSweeper = store.audio.startSweeper();
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (metrics && config.metrics.port !== undefined) {
+    try {
+      metricsServer = await serveMetrics(metrics, config.metrics.host ?? config.host, config.metrics.port);
+    } catch (error) {
+      stopSweeper();
+      store.close();
+      await host.dispose();
+      throw new Error(`cannot serve metrics on port ${config.metrics.port}: ${(error as Error).message}`);
+    }
+  }
+  const { coreHourUsd } = config.usage;
 
   let state: 'starting' | 'ready' | 'draining' = 'starting';
   const services: Services = {
@@ -84,9 +105,15 @@ export async function createRuntime(config: Config): Promise<Runtime> {
       get: (id, owner) => store.audio.get(id, owner),
     },
     usage: {
-      record: (entry) => store.usage.record({ ...entry, apiKeyHash: entry.owner, createdAt: Math.floor(Date.now() / 1000) }),
-      summary: ({ since, until, owner }) => store.usage.summary({ since, until, apiKeyHash: owner ?? undefined }),
+      record: (entry, timings) => {
+        if (config.usage.enabled) store.usage.record(entry);
+        metrics?.usage(entry, timings, coreHourUsd);
+      },
+      summary: ({ since, until, owner }) => store.usage.summary({ since, until, owner: owner ?? undefined, coreHourUsd }),
+      buckets: (query) => store.usage.buckets({ ...query, coreHourUsd }),
     },
+    metrics,
+    metricsPort: () => metricsServer?.port,
     store,
     batches: new BatchStore(store),
     state: () => state,
@@ -106,6 +133,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     close: async () => {
       state = 'draining';
       stopSweeper();
+      await metricsServer?.close();
       await host.dispose();
       store.close();
     },

@@ -17,12 +17,19 @@ export {
   sanitizeFilename,
 } from './files.js';
 export {
+  apiKeyIdOf,
   OPENAI_PRICES_USD_PER_1M,
   type OpenAICost,
   openaiCost,
   type TokenCounts,
+  USAGE_KINDS,
+  type UsageBucketQuery,
+  type UsageEntry,
+  type UsageGroup,
+  type UsageKind,
   UsageLedger,
-  type UsageRecordParams,
   type UsageSummary,
   type UsageSummaryParams,
+  type UsageTotals,
+  usageKindOf,
 } from './usage.js';

@@ -3,15 +3,15 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { hashApiKey } from './context.js';
 import type { Store } from './db.js';
 import { openTempStore } from './test-support.js';
-import { OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageRecordParams } from './usage.js';
+import { OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageEntry } from './usage.js';
 
 const alice = hashApiKey('sk-alice');
 const bob = hashApiKey('sk-bob');
 
-function usage(over: Partial<UsageRecordParams> = {}): UsageRecordParams {
+function usage(over: Partial<UsageEntry> = {}): UsageEntry {
   return {
     requestId: `chatcmpl-${Math.random().toString(36).slice(2)}`,
-    apiKeyHash: alice,
+    owner: alice,
     endpoint: '/v1/chat/completions',
     model: 'gpt-4o-mini-audio-preview',
     promptTextTokens: 0,
@@ -113,16 +113,16 @@ describe('usage ledger', () => {
   });
 
   it('filters by API key hash', () => {
-    store.usage.record(usage({ apiKeyHash: alice, promptTextTokens: 1 }));
-    store.usage.record(usage({ apiKeyHash: bob, promptTextTokens: 10 }));
-    store.usage.record(usage({ apiKeyHash: null, promptTextTokens: 100 }));
-    assert.equal(store.usage.summary({ apiKeyHash: alice }).promptTextTokens, 1);
-    assert.equal(store.usage.summary({ apiKeyHash: bob }).promptTextTokens, 10);
+    store.usage.record(usage({ owner: alice, promptTextTokens: 1 }));
+    store.usage.record(usage({ owner: bob, promptTextTokens: 10 }));
+    store.usage.record(usage({ owner: null, promptTextTokens: 100 }));
+    assert.equal(store.usage.summary({ owner: alice }).promptTextTokens, 1);
+    assert.equal(store.usage.summary({ owner: bob }).promptTextTokens, 10);
     assert.equal(store.usage.summary().promptTextTokens, 111);
   });
 
   it('refuses a raw API key where a hash belongs', () => {
-    assert.throws(() => store.usage.record(usage({ apiKeyHash: 'sk-alice' })), /sha256/);
+    assert.throws(() => store.usage.record(usage({ owner: 'sk-alice' })), /sha256/);
     assert.equal(store.usage.summary().requests, 0);
   });
 
