@@ -8,6 +8,7 @@ import { analyzeCommand, transcribeCommand } from './listen.js';
 import { modelsCommand } from './models.js';
 import { sayCommand, voicesCommand } from './say.js';
 import { serveCommand } from './serve.js';
+import { usageCommand } from './usage.js';
 import { workerCommand } from './worker.js';
 
 /** Global flags every command accepts, turned into the one validated config. */
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
   program.addCommand(chatCommand(program));
   program.addCommand(batchCommand(program));
   program.addCommand(workerCommand(program));
+  program.addCommand(usageCommand(program));
   program.addCommand(
     modelsCommand(async () => {
       const config = configFromProgram(program);

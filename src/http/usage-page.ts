@@ -40,7 +40,8 @@ export interface UsageWindow {
 export function readWindow(query: Record<string, unknown>, now: number): UsageWindow {
   const start = unixParam(query, 'start_time');
   if (start === undefined) throw ApiError.missingParameter('start_time');
-  const end = unixParam(query, 'end_time') ?? now;
+  // Exclusive; by default the current second is in.
+  const end = unixParam(query, 'end_time') ?? now + 1;
   if (end <= start) throw ApiError.invalidRequest('end_time', "Invalid 'end_time': it must be after 'start_time'.", 'invalid_value');
   const rawWidth = query.bucket_width ?? '1d';
   if (typeof rawWidth !== 'string' || !(rawWidth in BUCKET_WIDTHS)) throw ApiError.invalidValue('bucket_width', String(rawWidth), Object.keys(BUCKET_WIDTHS));
