@@ -159,7 +159,7 @@ describe('usage and costs of every endpoint, and /metrics', () => {
   test("costs by line item: Parley's own cost and OpenAI's list price, moderations free", async () => {
     const page = await admin.admin.organization.usage.costs({ ...window(), group_by: ['line_item'] } as never);
     assertMatchesSchema('UsageResponse', asSpecPage(page as never));
-    const rows = page.data.flatMap((b) => b.results) as {
+    const rows = page.data.flatMap((b) => b.results) as unknown as {
       line_item: string;
       amount: { value: number; currency: string };
       openai_list_amount: { value: number };
