@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   'tts-rtf': () => import('./tts-rtf.js'),
   concurrency: () => import('./concurrency.js'),
   encode: () => import('./encode.js'),
+  overhead: () => import('./overhead.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

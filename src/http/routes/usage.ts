@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../runtime/services.js';
+import { assertAdmin } from '../admin.js';
 import { unixParam } from '../params.js';
 import { readWindow, usagePage } from '../usage-page.js';
 import { snakeKeys } from '../wire.js';
@@ -11,11 +12,14 @@ import { snakeKeys } from '../wire.js';
  * With keys configured a caller sees only its own key's traffic. With `start_time` (and
  * `end_time`, `bucket_width`, `limit`, `page` as OpenAI's organization usage) the same totals come
  * per time bucket, for charts: `{object: "page", data: [{start_time, end_time, results: [totals]}]}`.
+ * An admin may pass `api_key_id=key_…` (one key's traffic) or `api_key_id=all` (every key's).
  */
 export function usageRoutes(app: FastifyInstance, services: Services): void {
   app.get('/v1/usage', async (request) => {
     const query = request.query as Record<string, unknown>;
-    const owner = services.config.apiKeys.length > 0 ? request.owner : undefined;
+    const keyId = query.api_key_id;
+    if (keyId !== undefined) assertAdmin(request, services.config);
+    const owner = services.config.apiKeys.length > 0 && keyId === undefined ? request.owner : undefined;
     if (query.start_time !== undefined) {
       const w = readWindow(query, Math.floor(Date.now() / 1000));
       const found = services.usage.buckets({
@@ -23,6 +27,7 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
         end: Math.min(w.end, w.pageStart + w.limit * w.widthSec),
         widthSec: w.widthSec,
         owners: owner === undefined ? undefined : [owner],
+        apiKeyIds: keyId === undefined || keyId === 'all' ? undefined : [String(keyId)],
       });
       return usagePage(w, found, (g) => ({ object: 'usage.bucket_totals', ...(snakeKeys(g.totals) as object) }));
     }
