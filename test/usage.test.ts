@@ -241,3 +241,30 @@ describe('usage and costs of every endpoint, and /metrics', () => {
     assert.equal((await fetch(`${server.url}/metrics`)).status, 401);
   });
 });
+
+describe('metrics on a port of their own (how a batch worker exposes them)', () => {
+  test('PARLEY_METRICS_PORT serves /metrics there without a key, and not on the API port', async () => {
+    const server = await startTestServer({ PARLEY_API_KEYS: ALICE, PARLEY_METRICS_PORT: '0' });
+    try {
+      const port = server.runtime.services.metricsPort();
+      assert.ok(port !== undefined && port > 0);
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      const scrape = Scrape.parse(await res.text());
+      assert.equal(scrape.types.get('parley_requests_total'), 'counter');
+      assert.equal(scrape.types.get('parley_time_to_first_audio_seconds'), 'histogram');
+      assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ALICE}` } })).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('PARLEY_METRICS_ACCESS=open serves /metrics on the API port without a key', async () => {
+    const server = await startTestServer({ PARLEY_API_KEYS: ALICE, PARLEY_METRICS_ACCESS: 'open' });
+    try {
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
