@@ -1,4 +1,5 @@
 import { withMeter } from '../lib/limiter.js';
+import { NO_USAGE } from '../store/usage.js';
 import { inputAudioTokens, outputAudioTokens } from './chat/usage.js';
 import type { RequestScope, RequestTimings, UsageEntry, UsageRecorder } from './context.js';
 
@@ -30,13 +31,7 @@ export function recordUsage(
       endpoint: request.endpoint,
       model: request.model,
       batch: scope.batch === true,
-      promptTextTokens: 0,
-      promptAudioTokens: 0,
-      completionTextTokens: 0,
-      completionAudioTokens: 0,
-      cachedTokens: 0,
-      audioInSec: 0,
-      audioOutSec: 0,
+      ...NO_USAGE,
       ...counts,
       engineSec: scope.meter?.coreSec ?? 0,
     },

@@ -18,6 +18,7 @@ export {
 } from './files.js';
 export {
   apiKeyIdOf,
+  NO_USAGE,
   OPENAI_PRICES_USD_PER_1M,
   type OpenAICost,
   openaiCost,

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { hashApiKey } from './context.js';
 import type { Store } from './db.js';
 import { openTempStore } from './test-support.js';
-import { apiKeyIdOf, OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageEntry } from './usage.js';
+import { apiKeyIdOf, NO_USAGE, OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageEntry } from './usage.js';
 
 const alice = hashApiKey('sk-alice');
 const bob = hashApiKey('sk-bob');
@@ -14,13 +14,7 @@ function usage(over: Partial<UsageEntry> = {}): UsageEntry {
     owner: alice,
     endpoint: '/v1/chat/completions',
     model: 'gpt-4o-mini-audio-preview',
-    promptTextTokens: 0,
-    promptAudioTokens: 0,
-    completionTextTokens: 0,
-    completionAudioTokens: 0,
-    cachedTokens: 0,
-    audioInSec: 0,
-    audioOutSec: 0,
+    ...NO_USAGE,
     createdAt: 1_000,
     ...over,
   };

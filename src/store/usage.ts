@@ -247,21 +247,21 @@ export interface UsageGroup {
   totals: UsageTotals;
 }
 
+/** Every count of a {@link UsageEntry} at 0: what a request that used nothing of a kind reports. */
+export const NO_USAGE = {
+  promptTextTokens: 0,
+  promptAudioTokens: 0,
+  completionTextTokens: 0,
+  completionAudioTokens: 0,
+  cachedTokens: 0,
+  audioInSec: 0,
+  audioOutSec: 0,
+  characters: 0,
+  engineSec: 0,
+} as const satisfies Partial<UsageEntry>;
+
 function emptyTotals(): UsageTotals {
-  return {
-    requests: 0,
-    promptTextTokens: 0,
-    promptAudioTokens: 0,
-    completionTextTokens: 0,
-    completionAudioTokens: 0,
-    cachedTokens: 0,
-    audioInSec: 0,
-    audioOutSec: 0,
-    characters: 0,
-    engineSec: 0,
-    openaiCostUsd: 0,
-    parleyCostUsd: 0,
-  };
+  return { requests: 0, ...NO_USAGE, openaiCostUsd: 0, parleyCostUsd: 0 };
 }
 
 const ZERO_COST: OpenAICost = { textIn: 0, cachedTextIn: 0, textOut: 0, audioIn: 0, audioOut: 0, total: 0 };
