@@ -14,7 +14,7 @@ type Group = (typeof GROUPS)[number];
  */
 export function parseTime(raw: string, now: number, flag: string): number {
   if (raw === 'now') return now;
-  if (/^\d{9,}$/.test(raw)) return Number(raw);
+  if (/^\d+$/.test(raw)) return Number(raw);
   const age = /^(\d+(?:\.\d+)?)([smhd])$/.exec(raw);
   if (age) return Math.floor(now - Number(age[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[age[2] as 's' | 'm' | 'h' | 'd']);
   const ms = Date.parse(raw);
