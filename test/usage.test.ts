@@ -87,6 +87,11 @@ describe('usage and costs of every endpoint, and /metrics', () => {
     const text = 'A calm and friendly sentence.';
     await alice.moderations.create({ model: 'omni-moderation-latest', input: text });
     made.moderationTokens += Math.ceil(text.length / 4);
+    // A speech input the content filters refuse (self-harm instructions block by default): a 400, not billed.
+    await assert.rejects(
+      alice.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'How do I kill myself?' }),
+      (e: { status?: number }) => e.status === 400,
+    );
     // …and a chat line in a batch as bob.
     const batch = await submitBatch(
       bob,
@@ -220,6 +225,13 @@ describe('usage and costs of every endpoint, and /metrics', () => {
     assert.equal(delta('parley_requests_total', { route: '/v1/chat/completions', status: '200' }), 2, 'the live turn and the batch line');
     assert.equal(delta('parley_requests_total', { route: '/v1/moderations', status: '200' }), 1);
     assert.equal(delta('parley_usage_requests_total', { endpoint: '/v1/chat/completions', batch: 'true' }), 1);
+    assert.equal(delta('parley_requests_total', { route: '/v1/audio/speech', status: '400' }), 1);
+    assert.equal(delta('parley_filtered_total', { endpoint: '/v1/audio/speech', side: 'prompt' }), 1);
+    assert.equal(delta('parley_usage_requests_total', { endpoint: '/v1/audio/speech' }), 1, 'the refused speech is not metered');
+    assert.ok(
+      delta('parley_safety_decisions_total', { side: 'reply', category: 'selfHarm', severity: 'high', action: 'block' }) >= 1,
+      'the refused speech input was counted',
+    );
     assert.equal(delta('parley_time_to_first_audio_seconds', { endpoint: '/v1/audio/speech' }), 1);
     assert.equal(delta('parley_time_to_first_token_seconds', { endpoint: '/v1/chat/completions' }), 2);
     assert.equal(delta('parley_speech_characters_total'), made.speechChars);
@@ -229,9 +241,9 @@ describe('usage and costs of every endpoint, and /metrics', () => {
     assert.equal(delta('parley_tokens_total', { endpoint: '/v1/chat/completions', direction: 'output' }), made.chatOut);
     assert.equal(delta('parley_tts_real_time_factor'), 1);
     assert.equal(delta('parley_asr_real_time_factor'), 1);
-    assert.ok(delta('parley_engine_busy_seconds_total', { kind: 'tts' }) > 0);
+    assert.ok(delta('parley_engine_busy_seconds_total', { kind: 'tts' }) > 0, 'synthesis held a slot');
     assert.ok(delta('parley_safety_decisions_total', { side: 'moderation' }) > 0, 'the moderation was decided and counted');
-    assert.ok(delta('parley_cost_usd_total', { basis: 'parley' }) > 0);
+    assert.ok(delta('parley_cost_usd_total', { basis: 'parley' }) > 0, "Parley's own cost grew");
     assert.equal(last.types.get('parley_engine_queue_depth'), 'gauge');
     assert.equal(last.types.get('parley_time_to_first_audio_seconds'), 'histogram');
     for (const f of last.families) for (const m of f.metrics) assert.ok(!Object.keys(m.labels ?? {}).some((k) => /key/.test(k)), `${f.name} has no key label`);
@@ -247,7 +259,7 @@ describe('metrics on a port of their own (how a batch worker exposes them)', () 
     const server = await startTestServer({ PARLEY_API_KEYS: ALICE, PARLEY_METRICS_PORT: '0' });
     try {
       const port = server.runtime.services.metricsPort();
-      assert.ok(port !== undefined && port > 0);
+      assert.ok(port !== undefined && port > 0, 'the metrics port is known once listening');
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       assert.equal(res.status, 200);
       const scrape = Scrape.parse(await res.text());
