@@ -80,7 +80,7 @@ export default async function run(): Promise<void> {
         for (; rows < target; rows++) {
           usage.record({
             requestId: `bench-${rows}`,
-            apiKeyHash: record.hash,
+            owner: record.hash,
             endpoint: '/v1/chat/completions',
             model: 'gpt-4o-mini-audio-preview',
             promptTextTokens: 20,

@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   safety: () => import('./safety.js'),
   'safety-layers': () => import('./safety-layers.js'),
   engines: () => import('./engines.js'),
+  overhead: () => import('./overhead.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

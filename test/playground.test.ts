@@ -312,6 +312,16 @@ describe('the playground in Chromium', { skip }, () => {
       assert.equal(await page.getByTestId('usage-chart').count(), 4);
       // The earlier chat turns were metered: the requests chart's total is not zero.
       assert.match(await text(page, '[data-testid=usage-chart]'), /requests: [1-9]/);
+      // Without keys everybody is the operator: the per-key view (OpenAI's admin usage and costs) shows
+      // the traffic, with OpenAI's list price beside Parley's own cost, and the charts can show every key.
+      const perKey = page.getByTestId('usage-per-key');
+      await perKey.waitFor({ timeout: 30_000 });
+      const row = perKey.locator('tbody tr').first();
+      assert.ok(Number(await row.locator('td').first().textContent()) >= 1, 'the per-key row counts the requests made');
+      assert.match((await row.locator('td').nth(4).textContent()) ?? '', /^\$/, "OpenAI's list price is shown");
+      assert.match((await row.locator('td').nth(5).textContent()) ?? '', /^\$/, "Parley's own cost is shown");
+      await page.getByTestId('usage-key').selectOption('all');
+      await page.waitForFunction(() => /requests: [1-9]/.test(document.querySelector('[data-testid=usage-chart]')?.textContent ?? ''));
       await open(page, `${server.url}/models`);
       const chat = page.locator('[data-testid=capabilities] tr[data-capability=chat]');
       await chat.waitFor({ timeout: 30_000 });

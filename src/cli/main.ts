@@ -10,6 +10,7 @@ import { analyzeCommand, transcribeCommand } from './listen.js';
 import { modelsCommand } from './models.js';
 import { sayCommand, voicesCommand } from './say.js';
 import { serveCommand } from './serve.js';
+import { usageCommand } from './usage.js';
 import { verifyCommand } from './verify.js';
 import { workerCommand } from './worker.js';
 
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand(program));
   program.addCommand(keysCommand(() => configFromProgram(program)));
   program.addCommand(doctorCommand(program));
+  program.addCommand(usageCommand(program));
   program.addCommand(
     modelsCommand(async () => {
       const config = configFromProgram(program);

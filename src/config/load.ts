@@ -89,6 +89,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: 'string
   },
   { name: 'PARLEY_SAFETY_JUDGE', path: 'safety.judge', kind: 'string', description: 'Guard LLM GGUF: cache name or path; unset = off' },
   { name: 'PARLEY_SAFETY_STRICT', path: 'safety.strict', kind: 'boolean', description: '1 = judge every prompt and reply, fail closed' },
+  { name: 'PARLEY_USAGE', path: 'usage.enabled', kind: 'boolean', description: '0 = record no usage (default on)' },
+  { name: 'PARLEY_CORE_HOUR_USD', path: 'usage.coreHourUsd', kind: 'number', description: "USD per core-hour for Parley's own cost (default 0.044625)" },
+  { name: 'PARLEY_METRICS', path: 'metrics.enabled', kind: 'boolean', description: '0 = no /metrics (default on)' },
+  { name: 'PARLEY_METRICS_ACCESS', path: 'metrics.access', kind: 'string', description: 'admin | open: who may read /metrics on the API port' },
+  { name: 'PARLEY_METRICS_PORT', path: 'metrics.port', kind: 'number', description: 'Serve /metrics on this port instead (no key; one per worker)' },
   { name: 'PARLEY_WATERMARK', path: 'watermark.enabled', kind: 'boolean', description: 'on | off: watermark every voice (default on)' },
   {
     name: 'PARLEY_WATERMARK_KEY',

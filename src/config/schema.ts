@@ -180,6 +180,32 @@ export const configSchema = z.object({
         .describe('Disk space one API key may use for uploaded files, bytes (default 10 GiB; 0 = no uploads)'),
     })
     .prefault({}),
+  usage: z
+    .object({
+      enabled: z.boolean().default(true).describe('Record usage of every request in the ledger (PARLEY_USAGE=0 turns it off, e.g. to measure its overhead)'),
+      // AWS EC2 On-Demand, c7i.large (2 vCPUs, Sapphire Rapids), Linux, us-east-1: $0.08925 per hour
+      // = $0.044625 per vCPU-hour (aws.amazon.com/ec2/pricing/on-demand, 2024–2025).
+      coreHourUsd: z
+        .number()
+        .min(0)
+        .default(0.044625)
+        .describe("USD per core-hour for Parley's own cost (default: AWS EC2 c7i.large on-demand, us-east-1: $0.08925/h for 2 vCPUs)"),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      enabled: z.boolean().default(true).describe('Prometheus metrics at /metrics (PARLEY_METRICS=0 turns them off)'),
+      access: z.enum(['admin', 'open']).default('admin').describe('Who may read /metrics on the API port: an admin key (default) or anybody'),
+      port: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .optional()
+        .describe('Serve /metrics on this port instead of the API port, without a key (each `parley worker` needs its own)'),
+      host: z.string().min(1).optional().describe('Address of the metrics port (default: `host`)'),
+    })
+    .prefault({}),
   watermark: z
     .object({
       enabled: z.boolean().default(true).describe('Watermark every voice Parley makes (PARLEY_WATERMARK=on|off)'),

@@ -50,6 +50,11 @@ function masked(key: string): string {
   return key.length <= 8 ? '***' : `${key.slice(0, 3)}***${key.slice(-4)}`;
 }
 
+/** Whether a request was injected in-process with this process's internal token (a batch line). */
+export function isInternalRequest(request: FastifyRequest, internalToken: string): boolean {
+  return internalOwner(request, internalToken) !== undefined;
+}
+
 /** The owner named by an in-process request that carries this process's internal token, else undefined. */
 function internalOwner(request: FastifyRequest, internalToken: string): string | null | undefined {
   const token = request.headers[INTERNAL_TOKEN_HEADER];

@@ -14,7 +14,7 @@ const gc = vm.runInNewContext('gc') as () => void;
 function fakeExchange(i: number) {
   const raw = Object.assign(new EventEmitter(), { writableFinished: false });
   const reply = { raw } as unknown as FastifyReply;
-  const request = { raw: new EventEmitter(), id: `req_${i}`, owner: null } as unknown as FastifyRequest;
+  const request = { raw: new EventEmitter(), id: `req_${i}`, owner: null, headers: {} } as unknown as FastifyRequest;
   return {
     request,
     reply,
@@ -27,7 +27,7 @@ function fakeExchange(i: number) {
 
 test('a request scope leaves nothing behind on the long-lived shutdown signal (Node 20 leaks with AbortSignal.any)', () => {
   const shutdown = new AbortController();
-  const services = { shutdownSignal: shutdown.signal } as unknown as Services;
+  const services = { shutdownSignal: shutdown.signal, internalToken: 'token', config: { usage: { enabled: true } } } as unknown as Services;
   const run = (n: number) => {
     for (let i = 0; i < n; i++) {
       const x = fakeExchange(i);
@@ -48,7 +48,7 @@ test('a request scope leaves nothing behind on the long-lived shutdown signal (N
 
 test('the scope aborts when the client leaves before the response is complete, and at forced shutdown', () => {
   const shutdown = new AbortController();
-  const services = { shutdownSignal: shutdown.signal } as unknown as Services;
+  const services = { shutdownSignal: shutdown.signal, internalToken: 'token', config: { usage: { enabled: true } } } as unknown as Services;
   const gone = fakeExchange(1);
   const left = requestScope(gone.request, gone.reply, services);
   gone.reply.raw.emit('close');

@@ -8,6 +8,7 @@ import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
 import { installErrorHandling } from './error-handler.js';
 import { installKeyLimits } from './key-limits.js';
+import { markRequestStart } from './request-scope.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { azureRoutes } from './routes/azure.js';
 import { batchRoutes } from './routes/batches.js';
@@ -15,8 +16,10 @@ import { chatRoutes } from './routes/chat.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { moderationRoutes } from './routes/moderations.js';
+import { organizationRoutes } from './routes/organization.js';
 import { parleyModelRoutes } from './routes/parley-models.js';
 import { speechRoutes } from './routes/speech.js';
 import { transcriptionRoutes } from './routes/transcriptions.js';
@@ -40,10 +43,21 @@ export async function buildApp(services: Services, options: { logger?: boolean |
     return503OnClosing: true,
   });
   app.addHook('onRequest', async (request, reply) => {
+    markRequestStart(request);
     reply.header('x-request-id', request.id);
   });
   // The runtime (first-run downloads) logs through the server's logger from now on.
   services.log = { info: (message) => app.log.info(message), warn: (message) => app.log.warn(message) };
+  const metrics = services.metrics;
+  if (metrics) {
+    // Route patterns (not URLs) keep the label set bounded; unknown paths share one label.
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.response(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    });
+    app.addHook('onError', async (request, _reply, error) => {
+      if ((error as { code?: unknown }).code === 'content_filter') metrics.promptFiltered(request.routeOptions.url ?? 'unmatched');
+    });
+  }
   installErrorHandling(app, config.bodyLimitBytes);
   await installCors(app, config.cors.origins);
   installAuth(app, { keys: config.apiKeys, adminKey: config.adminKey, registry: services.keys, internalToken: services.internalToken });
@@ -59,6 +73,8 @@ export async function buildApp(services: Services, options: { logger?: boolean |
   chatRoutes(app, services);
   azureRoutes(app, services);
   usageRoutes(app, services);
+  organizationRoutes(app, services);
+  metricsRoutes(app, services);
   moderationRoutes(app, services);
   fileRoutes(app, services);
   batchRoutes(app, services);

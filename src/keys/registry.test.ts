@@ -6,10 +6,10 @@ import { hashApiKey } from '../store/context.js';
 import { openTempStore, testClock } from '../store/test-support.js';
 import { KeyRegistry } from './registry.js';
 
-function usageRow(requestId: string, apiKeyHash: string, createdAt: number, audioOut = 100) {
+function usageRow(requestId: string, owner: string, createdAt: number, audioOut = 100) {
   return {
     requestId,
-    apiKeyHash,
+    owner,
     endpoint: '/v1/chat/completions',
     model: 'gpt-4o-mini-audio-preview',
     promptTextTokens: 40,
@@ -35,7 +35,7 @@ test('a budget is the ledger cost of the key in its current period, kept up to d
     for (let i = 0; i < 5; i++) {
       store.usage.record(usageRow(`a-${i}`, record.hash, t0 + i));
       store.usage.record(usageRow(`o-${i}`, other, t0 + i));
-      const full = store.usage.summary({ since: t0, apiKeyHash: record.hash }).openaiCostUsd.total;
+      const full = store.usage.summary({ since: t0, owner: record.hash }).openaiCostUsd.total;
       assert.equal(keys.budget(record).spendUsd, full);
     }
     // The same total read by another registry (another process) from scratch.
@@ -47,7 +47,7 @@ test('a budget is the ledger cost of the key in its current period, kept up to d
     assert.equal(next.periodStart, t0 + 3600);
     assert.equal(next.resetAt, t0 + 7200);
     store.usage.record(usageRow('a-next', record.hash, t0 + 3601, 7));
-    assert.equal(keys.budget(record).spendUsd, store.usage.summary({ since: t0 + 3600, apiKeyHash: record.hash }).openaiCostUsd.total);
+    assert.equal(keys.budget(record).spendUsd, store.usage.summary({ since: t0 + 3600, owner: record.hash }).openaiCostUsd.total);
   } finally {
     cleanup();
   }

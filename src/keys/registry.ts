@@ -156,7 +156,7 @@ export class KeyRegistry {
     // process on the data folder): exact, and its cost does not grow with the key's history.
     const known = this.#spend.get(record.id);
     const base = known && known.periodStart === periodStart ? known : { periodStart, lastSeq: 0, spendUsd: 0 };
-    const fresh = this.#store.usage.summary({ since: periodStart, apiKeyHash: record.hash, afterSeq: base.lastSeq });
+    const fresh = this.#store.usage.summary({ since: periodStart, owner: record.hash, afterSeq: base.lastSeq });
     const spendUsd = Math.round((base.spendUsd + fresh.openaiCostUsd.total) * 1e9) / 1e9;
     this.#spend.set(record.id, { periodStart, lastSeq: fresh.lastSeq, spendUsd });
     return { spendUsd, periodStart, resetAt: d === null ? null : periodStart + d };

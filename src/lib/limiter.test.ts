@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Limiter, SerialQueue, withPriority } from './limiter.js';
+import { currentMeter, EngineMeter, Limiter, SerialQueue, withMeter, withPriority } from './limiter.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -116,6 +116,28 @@ test('reports how long a job waited', async () => {
   assert.equal(waits.length, 2);
   assert.equal(waits[0]![1], 0);
   assert.ok(waits[1]![1] >= 10, `waited ${waits[1]![1]} ms`);
+});
+
+test('a meter counts the slot-seconds of the jobs its context starts, per kind, and no one else’s', async () => {
+  const busy: Array<[string, number]> = [];
+  const limiter = new Limiter({ capacity: 2, onFinish: (kind, sec) => busy.push([kind, sec]) });
+  const mine = new EngineMeter();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await Promise.all([
+    withMeter(mine, async () => {
+      await limiter.run('tts', () => sleep(30));
+      // A job started later, from a promise made inside the context, is still counted.
+      await sleep(1).then(() => limiter.run('asr', () => sleep(20)));
+    }),
+    limiter.run('llm', () => sleep(40)), // not metered
+  ]);
+  assert.ok(mine.byKind.tts! >= 0.025, `tts ${mine.byKind.tts}`);
+  assert.ok(mine.byKind.asr! >= 0.015, `asr ${mine.byKind.asr}`);
+  assert.equal(mine.byKind.llm, undefined);
+  assert.ok(Math.abs(mine.coreSec - mine.byKind.tts! - mine.byKind.asr!) < 1e-9);
+  assert.equal(busy.length, 3);
+  assert.ok(limiter.stats().busySecByKind.llm! >= 0.035);
+  assert.equal(currentMeter(), undefined, 'outside withMeter there is none');
 });
 
 test('a serial queue runs jobs one at a time in call order, and drops one that aborts while it waits', async () => {

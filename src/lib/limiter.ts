@@ -3,6 +3,37 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** Priority of the work running in this async context (0 = live; batch work runs with a higher number). */
 const priorityContext = new AsyncLocalStorage<number>();
 
+/**
+ * Engine time spent for one request: every job started in an async context that carries the meter
+ * (see {@link withMeter}) adds the wall time it held its slot. One slot is sized to one core
+ * (`capacity` = the cores), so slot-seconds are the request's core-seconds: an honest measure of
+ * what the machine gave it, including the time a job's thread sat waiting inside the engine.
+ * (`process.cpuUsage()` is per process, so it cannot split concurrent requests.)
+ */
+export class EngineMeter {
+  /** Slot-seconds (≈ core-seconds) of every job, all kinds together. */
+  coreSec = 0;
+  /** Slot-seconds per kind. */
+  readonly byKind: Partial<Record<JobKind, number>> = {};
+
+  add(kind: JobKind, seconds: number): void {
+    this.coreSec += seconds;
+    this.byKind[kind] = (this.byKind[kind] ?? 0) + seconds;
+  }
+}
+
+const meterContext = new AsyncLocalStorage<EngineMeter>();
+
+/** Runs `fn` with every engine job it starts (directly or through promises it creates) counted on `meter`. */
+export function withMeter<T>(meter: EngineMeter | undefined, fn: () => T): T {
+  return meter ? meterContext.run(meter, fn) : fn();
+}
+
+/** The meter of the calling async context, if any (a stream keeps it for the work it starts later). */
+export function currentMeter(): EngineMeter | undefined {
+  return meterContext.getStore();
+}
+
 /** Runs `fn` with every engine job it starts queued at `priority` (e.g. a batch line at 10). */
 export function withPriority<T>(priority: number, fn: () => T): T {
   return priorityContext.run(priority, fn);
@@ -28,6 +59,8 @@ export interface LimiterOptions {
   perKind?: Partial<Record<JobKind, number>>;
   /** Called when a job starts, with how long it waited in the queue (for metrics). */
   onStart?: (kind: JobKind, waitedMs: number, priority: number) => void;
+  /** Called when a job ends, with the seconds it held its slot (for metrics). */
+  onFinish?: (kind: JobKind, busySec: number) => void;
 }
 
 interface Waiting {
@@ -49,6 +82,8 @@ export interface LimiterStats {
   /** Since start, per kind: jobs started and the total time they waited in the queue (ms). */
   startedByKind: Partial<Record<JobKind, number>>;
   waitedMsByKind: Partial<Record<JobKind, number>>;
+  /** Since start, per kind: seconds jobs held their slot (engine busy time). */
+  busySecByKind: Partial<Record<JobKind, number>>;
 }
 
 /**
@@ -63,6 +98,8 @@ export class Limiter {
   readonly capacity: number;
   private readonly perKind: Partial<Record<JobKind, number>>;
   private readonly onStart: LimiterOptions['onStart'];
+  private readonly onFinish: LimiterOptions['onFinish'];
+  private readonly busySecByKind = new Map<JobKind, number>();
   private running = 0;
   private readonly runningByKind = new Map<JobKind, number>();
   private readonly startedByKind = new Map<JobKind, number>();
@@ -79,6 +116,7 @@ export class Limiter {
     this.capacity = o.capacity;
     this.perKind = o.perKind ?? {};
     this.onStart = o.onStart;
+    this.onFinish = o.onFinish;
   }
 
   /** Jobs running now. */
@@ -115,6 +153,7 @@ export class Limiter {
       queuedByPriority,
       startedByKind: Object.fromEntries(this.startedByKind),
       waitedMsByKind: Object.fromEntries(this.waitedMsByKind),
+      busySecByKind: Object.fromEntries(this.busySecByKind),
     };
   }
 
@@ -125,11 +164,17 @@ export class Limiter {
 
   /** Runs `job` when a slot (and its kind's cap) allows. Rejects with the signal's reason if aborted while queued. */
   async run<T>(kind: JobKind, job: () => Promise<T>, options: { signal?: AbortSignal; priority?: number } = {}): Promise<T> {
+    const meter = meterContext.getStore();
     await this.acquire(kind, options.signal, options.priority ?? this.currentPriority());
+    const started = performance.now();
     try {
       return await job();
     } finally {
+      const busySec = (performance.now() - started) / 1000;
+      this.busySecByKind.set(kind, (this.busySecByKind.get(kind) ?? 0) + busySec);
+      meter?.add(kind, busySec);
       this.release(kind);
+      this.onFinish?.(kind, busySec);
     }
   }
 

@@ -7,9 +7,10 @@ import type { AsrEngine } from '../engines/asr/types.js';
 import type { LlmEngine } from '../engines/llm/types.js';
 import type { VadEngine } from '../engines/vad/types.js';
 import type { VoiceAnalyzer } from '../engines/voice/types.js';
-import type { Limiter } from '../lib/limiter.js';
+import type { EngineMeter, Limiter } from '../lib/limiter.js';
 import type { SafetyChecker } from '../safety/checker.js';
 import type { Watermarker } from '../safety/watermark/watermarker.js';
+import type { UsageEntry } from '../store/usage.js';
 import type { Speaker } from './speak.js';
 import type { Understander } from './understand.js';
 
@@ -49,30 +50,30 @@ export interface AudioIdStore {
   get(id: string, owner: string | null): { id: string; transcript: string; format: string; data: Uint8Array; expiresAt: number } | undefined;
 }
 
-/** One request's metered usage, as the ledger keeps it. */
-export interface UsageEntry {
-  /** The request's id; recording the same id twice counts once. */
-  requestId: string;
-  /** Who asked (see {@link RequestScope.owner}). */
-  owner: string | null;
-  /** The operation, named by its OpenAI path (`/v1/chat/completions`, `/v1/audio/speech`, …). */
-  endpoint: string;
-  /** The model name the client asked for. */
-  model: string;
-  promptTextTokens: number;
-  promptAudioTokens: number;
-  completionTextTokens: number;
-  completionAudioTokens: number;
-  cachedTokens: number;
-  /** Seconds of audio heard. */
-  audioInSec: number;
-  /** Seconds of audio spoken. */
-  audioOutSec: number;
+export type { UsageEntry } from '../store/usage.js';
+
+/**
+ * What a request measured about itself, for the metrics (not stored): latencies in seconds, the
+ * real-time factors of its engines, and whether the content filters stopped it.
+ */
+export interface RequestTimings {
+  /** From the start of the request to the first text token of the reply. */
+  firstTokenSec?: number;
+  /** From the start of the request to the first audio bytes. */
+  firstAudioSec?: number;
+  /** Gaps between text tokens of the reply. */
+  interTokenSec?: readonly number[];
+  /** Recognition time ÷ audio duration. */
+  asrRtf?: number;
+  /** Synthesis time ÷ audio duration. */
+  ttsRtf?: number;
+  /** The content filters stopped the prompt (400) or cut the reply. */
+  filtered?: 'prompt' | 'reply';
 }
 
-/** Records what a request used. */
+/** Records what a request used (the ledger) and what it measured (the metrics). */
 export interface UsageRecorder {
-  record(entry: UsageEntry): void;
+  record(entry: UsageEntry, timings?: RequestTimings): void;
 }
 
 /** Who is asking and for how long the work may run: computed once per request, used by every store. */
@@ -86,4 +87,10 @@ export interface RequestScope {
   readonly requestId: string;
   /** Aborts when the client goes away or the server gives up at shutdown. */
   readonly signal: AbortSignal;
+  /** A batch line (usage is flagged `batch`). */
+  readonly batch?: boolean;
+  /** Counts the engine core-seconds of this request's jobs (see `withMeter`); absent = not metered. */
+  readonly meter?: EngineMeter;
+  /** When the request started (`performance.now()` ms), for time to first token/audio. */
+  readonly startedAt?: number;
 }

@@ -1,5 +1,6 @@
 import type { ModerationOutcome } from '../safety/types.js';
 import type { Engines, RequestScope, UsageRecorder } from './context.js';
+import { metered, realTimeFactor, recordUsage, textTokens } from './metering.js';
 import { understandUpload } from './understand.js';
 
 /** One input to moderate: text, or audio (transcribed first, then moderated as its transcript). */
@@ -25,35 +26,43 @@ export async function moderateInputs(
   model: string,
   inputs: readonly ModerationInput[],
 ): Promise<ModeratedInput[]> {
+  return metered(ctx.scope, () => moderate(ctx, model, inputs));
+}
+
+async function moderate(
+  ctx: { engines: Engines; usage?: UsageRecorder; scope: RequestScope },
+  model: string,
+  inputs: readonly ModerationInput[],
+): Promise<ModeratedInput[]> {
   const { engines, scope } = ctx;
   const texts = await Promise.all(
-    inputs.map(async (input) =>
-      input.type === 'text'
-        ? { text: input.text }
-        : {
-            text: (await understandUpload(engines, input.data, { param: input.param, format: input.format, maxBytes: MAX_AUDIO_BYTES, signal: scope.signal }))
-              .transcript.text,
-            audio: true,
-          },
-    ),
+    inputs.map(async (input) => {
+      if (input.type === 'text') return { text: input.text, seconds: 0 };
+      const { transcript } = await understandUpload(engines, input.data, {
+        param: input.param,
+        format: input.format,
+        maxBytes: MAX_AUDIO_BYTES,
+        signal: scope.signal,
+      });
+      return { text: transcript.text, seconds: transcript.durationSec, audio: true };
+    }),
   );
   const outcomes = await engines.safety.moderate(
     texts.map((t) => t.text),
     scope.signal,
   );
   const characters = texts.reduce((n, t) => n + t.text.length, 0);
-  ctx.usage?.record({
-    requestId: scope.requestId,
-    owner: scope.owner,
-    endpoint: '/v1/moderations',
-    model,
-    promptTextTokens: Math.ceil(characters / 4),
-    promptAudioTokens: 0,
-    completionTextTokens: 0,
-    completionAudioTokens: 0,
-    cachedTokens: 0,
-    audioInSec: 0,
-    audioOutSec: 0,
-  });
+  recordUsage(
+    ctx,
+    { endpoint: '/v1/moderations', model },
+    { promptTextTokens: textTokens(characters), audioInSec: texts.reduce((n, t) => n + t.seconds, 0) },
+    {
+      asrRtf: realTimeFactor(
+        scope,
+        'asr',
+        texts.reduce((n, t) => n + t.seconds, 0),
+      ),
+    },
+  );
   return outcomes.map((outcome, i) => ({ outcome, ...('audio' in texts[i]! ? { transcript: texts[i]!.text } : {}) }));
 }

@@ -1,6 +1,7 @@
 import { createEncoder } from '../audio/encode/index.js';
 import { resample } from '../audio/resample.js';
 import { type AudioEncoder, OUTPUT_SAMPLE_RATE, type OutputFormat, type PcmAudio } from '../audio/types.js';
+import { currentMeter, withMeter } from '../lib/limiter.js';
 import { type LinkedSignal, linkSignals } from '../lib/signals.js';
 import { nextPassage, passageLimit, SentenceStream } from './sentence-stream.js';
 
@@ -85,6 +86,8 @@ export class SpeechStream {
   private detecting: Promise<string | undefined> | undefined;
   private wake: (() => void) | undefined;
   private consumed = false;
+  /** The request's engine meter, kept for passages launched later from another async context (the reader's). */
+  private readonly meter = currentMeter();
 
   constructor(
     private readonly speaker: Speaker,
@@ -201,14 +204,16 @@ export class SpeechStream {
   private async synthesize(text: string): Promise<PcmAudio> {
     const language = await this.decideLanguage();
     this.link.signal.throwIfAborted();
-    return this.speaker.synthesize({
-      text,
-      voice: this.options.voice,
-      speed: this.options.speed,
-      ...(this.options.instructions ? { instructions: this.options.instructions } : {}),
-      language,
-      signal: this.link.signal,
-    });
+    return withMeter(this.meter, () =>
+      this.speaker.synthesize({
+        text,
+        voice: this.options.voice,
+        speed: this.options.speed,
+        ...(this.options.instructions ? { instructions: this.options.instructions } : {}),
+        language,
+        signal: this.link.signal,
+      }),
+    );
   }
 
   /**

@@ -16,6 +16,7 @@ import { ModelCache } from '../store/model-cache/cache.js';
 import type { CatalogueEntry } from '../store/model-cache/catalogue.js';
 import { AutoPull, type RuntimeLog } from './auto-pull.js';
 import { configuredPipelines, EngineHost, type MutableEngines } from './engines.js';
+import { ParleyMetrics, serveMetrics } from './metrics.js';
 import { ModelPulls } from './model-pulls.js';
 import { describeCapabilities } from './model-status.js';
 import { recommendedModels, thisMachine } from './recommended.js';
@@ -53,7 +54,14 @@ export function perKindCaps(capacity: number) {
  */
 export async function createRuntime(config: Config, options: { catalogue?: readonly CatalogueEntry[] } = {}): Promise<Runtime> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const limiter = new Limiter({ capacity: config.concurrency, perKind: perKindCaps(config.concurrency) });
+  let metrics: ParleyMetrics | undefined;
+  const limiter = new Limiter({
+    capacity: config.concurrency,
+    perKind: perKindCaps(config.concurrency),
+    onStart: (kind, waitedMs) => metrics?.onJobStart(kind, waitedMs),
+    onFinish: (kind, busySec) => metrics?.onJobFinish(kind, busySec),
+  });
+  if (config.metrics.enabled) metrics = new ParleyMetrics({ limiter });
   const shutdown = new AbortController();
   const cache = new ModelCache(config.modelsDir!, { offline: config.offline, baseUrl: config.modelsMirror, catalogue: options.catalogue });
   const store = openStore({ dataDir: config.dataDir });
@@ -70,6 +78,7 @@ export async function createRuntime(config: Config, options: { catalogue?: reado
   const autoPull = new AutoPull(cache, pulls, config.offline, () => services.log);
   const asrModel = recommendedModels(thisMachine(), cache).find((r) => r.capability === 'transcription')!.model;
   const host = new EngineHost(config, limiter, cache, watermark, { pull: autoPull, asrModel });
+  if (metrics) host.onSafetyEvent = metrics.onSafetyEvent;
 
   const aliases: Record<string, string> = {};
   const pipelineCapabilities: Record<string, Capability> = {};
@@ -95,6 +104,18 @@ export async function createRuntime(config: Config, options: { catalogue?: reado
   const defaultEngines = pipelines.get(DEFAULT_PIPELINE)!;
   const stopSweeper = store.audio.startSweeper();
   const keyLimits = await openKeyLimits(config, store);
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (metrics && config.metrics.port !== undefined) {
+    try {
+      metricsServer = await serveMetrics(metrics, config.metrics.host ?? config.host, config.metrics.port);
+    } catch (error) {
+      stopSweeper();
+      store.close();
+      await host.dispose();
+      throw new Error(`cannot serve metrics on port ${config.metrics.port}: ${(error as Error).message}`);
+    }
+  }
+  const { coreHourUsd } = config.usage;
 
   let state: 'starting' | 'ready' | 'draining' = 'starting';
   let described: { at: number; value: Promise<LiveCapability[]> } | undefined;
@@ -128,9 +149,15 @@ export async function createRuntime(config: Config, options: { catalogue?: reado
       get: (id, owner) => store.audio.get(id, owner),
     },
     usage: {
-      record: (entry) => store.usage.record({ ...entry, apiKeyHash: entry.owner, createdAt: Math.floor(Date.now() / 1000) }),
-      summary: ({ since, until, owner }) => store.usage.summary({ since, until, apiKeyHash: owner ?? undefined }),
+      record: (entry, timings) => {
+        if (config.usage.enabled) store.usage.record(entry);
+        metrics?.usage(entry, timings, coreHourUsd);
+      },
+      summary: ({ since, until, owner }) => store.usage.summary({ since, until, owner: owner ?? undefined, coreHourUsd }),
+      buckets: (query) => store.usage.buckets({ ...query, coreHourUsd }),
     },
+    metrics,
+    metricsPort: () => metricsServer?.port,
     store,
     batches: new BatchStore(store),
     keys: keyLimits.registry,
@@ -166,6 +193,7 @@ export async function createRuntime(config: Config, options: { catalogue?: reado
       state = 'draining';
       stopSweeper();
       await pulls.close();
+      await metricsServer?.close();
       await host.dispose();
       keyLimits.close();
       store.close();

@@ -8,9 +8,10 @@ import type { AudioIdStore, UsageRecorder } from '../pipeline/context.js';
 import type { ModelRegistry } from '../pipeline/models.js';
 import type { Store } from '../store/db.js';
 import type { ModelCache } from '../store/model-cache/cache.js';
-import type { UsageSummary } from '../store/usage.js';
+import type { UsageBucketQuery, UsageGroup, UsageSummary } from '../store/usage.js';
 import type { RuntimeLog } from './auto-pull.js';
 import type { MutableEngines } from './engines.js';
+import type { ParleyMetrics } from './metrics.js';
 import type { ModelPulls } from './model-pulls.js';
 
 /**
@@ -41,11 +42,17 @@ export interface Services {
   admission: Record<'chat' | 'speech' | 'transcription', Admission>;
   /** Reply audio kept for multi-turn chat (`audio.id`), one hour. */
   audioIds: AudioIdStore;
-  /** The usage ledger. */
+  /** The usage ledger (the recorder also feeds the metrics). */
   usage: UsageRecorder & {
-    /** Totals (and the OpenAI-price equivalent) for one owner, or for everybody when `owner` is undefined. */
+    /** Totals (the OpenAI-price equivalent and Parley's own cost) for one owner, or for everybody when `owner` is undefined. */
     summary(query: { since?: number; until?: number; owner?: string | null }): UsageSummary;
+    /** Usage in time buckets (OpenAI's organization usage and costs), priced at the configured $/core-hour. */
+    buckets(query: Omit<UsageBucketQuery, 'coreHourUsd'>): UsageGroup[];
   };
+  /** The Prometheus metrics of this process (absent when `metrics.enabled` is off). */
+  metrics: ParleyMetrics | undefined;
+  /** The port `/metrics` is served on alone (config `metrics.port`), once listening; undefined = the API port. */
+  metricsPort(): number | undefined;
   /** The durable store (SQLite + files) of this process: `store.files` backs /v1/files. */
   store: Store;
   /** Batches and their lines (backs /v1/batches; the batch worker runs them). */

@@ -18,13 +18,21 @@ export {
 } from './files.js';
 export { type KeyRecord, KeyStore, type LimitAsk, type LimitCounts } from './keys.js';
 export {
+  apiKeyIdOf,
+  NO_USAGE,
   OPENAI_PRICES_USD_PER_1M,
   type OpenAICost,
   openaiCost,
   type TokenCounts,
+  USAGE_KINDS,
+  type UsageBucketQuery,
+  type UsageEntry,
+  type UsageGroup,
+  type UsageKind,
   UsageLedger,
-  type UsageRecordParams,
   type UsageSummary,
   type UsageSummaryParams,
+  type UsageTotals,
+  usageKindOf,
 } from './usage.js';
 export { type WatermarkRecord, WatermarkStore } from './watermarks.js';

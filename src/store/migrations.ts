@@ -206,4 +206,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX watermarks_tag ON watermarks (tag);
     `),
   },
+  {
+    version: 5,
+    name: 'usage for every endpoint: characters, batch flag, engine core-seconds',
+    up: sql(`
+      -- Speech counts characters in; batch lines are flagged; engine_sec is the core-seconds the
+      -- request's engine jobs held (Parley's own cost = engine_sec × the configured $/core-hour).
+      ALTER TABLE usage_events ADD COLUMN characters INTEGER NOT NULL DEFAULT 0 CHECK (characters >= 0);
+      ALTER TABLE usage_events ADD COLUMN batch INTEGER NOT NULL DEFAULT 0 CHECK (batch IN (0, 1));
+      ALTER TABLE usage_events ADD COLUMN engine_sec REAL NOT NULL DEFAULT 0 CHECK (engine_sec >= 0);
+    `),
+  },
 ];

@@ -3,24 +3,18 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { hashApiKey } from './context.js';
 import type { Store } from './db.js';
 import { openTempStore } from './test-support.js';
-import { OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageRecordParams } from './usage.js';
+import { apiKeyIdOf, NO_USAGE, OPENAI_PRICES_USD_PER_1M, openaiCost, type UsageEntry } from './usage.js';
 
 const alice = hashApiKey('sk-alice');
 const bob = hashApiKey('sk-bob');
 
-function usage(over: Partial<UsageRecordParams> = {}): UsageRecordParams {
+function usage(over: Partial<UsageEntry> = {}): UsageEntry {
   return {
     requestId: `chatcmpl-${Math.random().toString(36).slice(2)}`,
-    apiKeyHash: alice,
+    owner: alice,
     endpoint: '/v1/chat/completions',
     model: 'gpt-4o-mini-audio-preview',
-    promptTextTokens: 0,
-    promptAudioTokens: 0,
-    completionTextTokens: 0,
-    completionAudioTokens: 0,
-    cachedTokens: 0,
-    audioInSec: 0,
-    audioOutSec: 0,
+    ...NO_USAGE,
     createdAt: 1_000,
     ...over,
   };
@@ -113,16 +107,16 @@ describe('usage ledger', () => {
   });
 
   it('filters by API key hash', () => {
-    store.usage.record(usage({ apiKeyHash: alice, promptTextTokens: 1 }));
-    store.usage.record(usage({ apiKeyHash: bob, promptTextTokens: 10 }));
-    store.usage.record(usage({ apiKeyHash: null, promptTextTokens: 100 }));
-    assert.equal(store.usage.summary({ apiKeyHash: alice }).promptTextTokens, 1);
-    assert.equal(store.usage.summary({ apiKeyHash: bob }).promptTextTokens, 10);
+    store.usage.record(usage({ owner: alice, promptTextTokens: 1 }));
+    store.usage.record(usage({ owner: bob, promptTextTokens: 10 }));
+    store.usage.record(usage({ owner: null, promptTextTokens: 100 }));
+    assert.equal(store.usage.summary({ owner: alice }).promptTextTokens, 1);
+    assert.equal(store.usage.summary({ owner: bob }).promptTextTokens, 10);
     assert.equal(store.usage.summary().promptTextTokens, 111);
   });
 
   it('refuses a raw API key where a hash belongs', () => {
-    assert.throws(() => store.usage.record(usage({ apiKeyHash: 'sk-alice' })), /sha256/);
+    assert.throws(() => store.usage.record(usage({ owner: 'sk-alice' })), /sha256/);
     assert.equal(store.usage.summary().requests, 0);
   });
 
@@ -138,5 +132,54 @@ describe('usage ledger', () => {
     const c = store.usage.summary().openaiCostUsd;
     assert.ok(Math.abs(c.cachedTextIn - (100 * 0.075) / 1e6) < 1e-12);
     assert.ok(Math.abs(c.textIn - (1000 * 0.15) / 1e6) < 1e-12);
+  });
+
+  it('prices moderations at 0 and engine core-seconds at the given $/core-hour', () => {
+    store.usage.record(usage({ endpoint: '/v1/moderations', model: 'omni-moderation-latest', promptTextTokens: 1000, engineSec: 1800 }));
+    store.usage.record(
+      usage({ endpoint: '/v1/audio/speech', model: 'tts-1', promptTextTokens: 10, completionAudioTokens: 40, characters: 38, audioOutSec: 2, engineSec: 1800 }),
+    );
+    const s = store.usage.summary({ coreHourUsd: 0.05 });
+    assert.equal(s.openaiCostUsd.total, (10 * 0.15 + 40 * 20) / 1e6, 'only the speech is priced');
+    assert.equal(s.parleyCostUsd, 0.05, 'an hour of core-seconds at $0.05');
+    assert.deepEqual([s.characters, s.engineSec], [38, 3600]);
+  });
+
+  it('sums buckets from the start, grouped by key, model, kind and batch, with filters', () => {
+    store.usage.record(usage({ createdAt: 1000, owner: alice, promptTextTokens: 1 }));
+    store.usage.record(usage({ createdAt: 1059, owner: bob, promptTextTokens: 10, batch: true }));
+    store.usage.record(usage({ createdAt: 1060, owner: alice, endpoint: '/v1/audio/transcriptions', model: 'whisper-1', audioInSec: 3.5 }));
+    store.usage.record(usage({ createdAt: 1200, owner: alice, promptTextTokens: 100 }));
+    const all = store.usage.buckets({ start: 1000, end: 1200, widthSec: 60 });
+    assert.deepEqual(
+      all.map((g) => [g.start, g.totals.requests]),
+      [
+        [1000, 2],
+        [1060, 1],
+      ],
+      'the row at 1200 is past the exclusive end',
+    );
+    const byKey = store.usage.buckets({ start: 1000, end: 1060, widthSec: 60, groupBy: { owner: true, batch: true } });
+    assert.deepEqual(
+      byKey.map((g) => [g.owner, g.batch, g.totals.promptTextTokens]).sort(),
+      [
+        [alice, false, 1],
+        [bob, true, 10],
+      ].sort(),
+    );
+    const heard = store.usage.buckets({ start: 0, end: 2000, widthSec: 2000, kinds: ['audio_transcriptions'], groupBy: { kind: true, model: true } });
+    assert.deepEqual(
+      heard.map((g) => [g.kind, g.model, g.totals.audioInSec]),
+      [['audio_transcriptions', 'whisper-1', 3.5]],
+    );
+    const bobOnly = store.usage.buckets({ start: 0, end: 2000, widthSec: 2000, apiKeyIds: [apiKeyIdOf(bob)!] });
+    assert.equal(bobOnly[0]!.totals.requests, 1);
+    assert.equal(store.usage.buckets({ start: 0, end: 2000, widthSec: 2000, batch: false })[0]!.totals.requests, 3);
+    assert.equal(store.usage.buckets({ start: 0, end: 2000, widthSec: 2000, owners: [null] }).length, 0);
+  });
+
+  it('names a key by `key_` and the first 16 hex digits of its hash', () => {
+    assert.equal(apiKeyIdOf(alice), `key_${alice.slice(0, 16)}`);
+    assert.equal(apiKeyIdOf(null), null);
   });
 });

@@ -25,7 +25,7 @@ for (let i = 0; ; i++) {
   const id = `r${round}-u${i}`;
   store.usage.record({
     requestId: id,
-    apiKeyHash: key,
+    owner: key,
     endpoint: '/v1/chat/completions',
     model: 'gpt-4o-mini-audio-preview',
     promptTextTokens: 1,

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeBase64Strict, DEFAULT_MAX_BYTES as MAX_INPUT_AUDIO_BYTES } from '../../audio/decode/index.js';
-import { understandUpload } from '../../pipeline/understand.js';
+import { analyzeUpload } from '../../pipeline/heard.js';
 import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
+import { meteredUsage } from '../key-limits.js';
 import type { RouteOptions } from '../mount.js';
 import { field, readUploadForm } from '../multipart.js';
 import { requestScope } from '../request-scope.js';
@@ -37,8 +38,10 @@ export function analysisRoutes(app: FastifyInstance, services: Services, options
       language = readString(body, 'language');
       param = 'audio';
     }
-    const { signal } = requestScope(request, reply, services);
+    const scope = requestScope(request, reply, services);
     const engines = services.engines(options.modelFor?.(request));
-    return wireAnalysis(await understandUpload(engines, bytes, { param, format, maxBytes: MAX_INPUT_AUDIO_BYTES, language, signal }));
+    return wireAnalysis(
+      await analyzeUpload({ engines, usage: meteredUsage(request, services), scope }, { bytes, param, format, maxBytes: MAX_INPUT_AUDIO_BYTES }, language),
+    );
   });
 }

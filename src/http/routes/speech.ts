@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { OutputFormat } from '../../audio/types.js';
 import { hasSpeakableText } from '../../pipeline/sentences.js';
-import { speak } from '../../pipeline/speak.js';
+import { synthesizeSpeech } from '../../pipeline/speech.js';
 import type { Services } from '../../runtime/services.js';
-import { ContentFilterError } from '../../safety/azure.js';
 import { ApiError } from '../errors.js';
+import { meteredUsage } from '../key-limits.js';
 import type { RouteOptions } from '../mount.js';
 import { readVoice } from '../params.js';
 import { requestScope } from '../request-scope.js';
@@ -51,21 +51,18 @@ export function speechRoutes(app: FastifyInstance, services: Services, options: 
   app.post(`${options.prefix ?? '/v1'}/audio/speech`, async (request, reply) => {
     const params = parseSpeechBody(request.body, services, options.modelFor?.(request));
     const scope = requestScope(request, reply, services);
-    const engines = services.engines(params.model);
-    // What is said goes through the reply-side filters: blocked → 400 content_filter; masked profanity is spoken masked.
-    const safety = await engines.safety.checkReply(params.input, scope.signal);
-    if (safety.action === 'block') throw new ContentFilterError(safety, 'input');
-    const speech = speak(engines.speaker, {
-      text: safety.redacted?.[0] ?? params.input,
-      voice: params.voice,
-      speed: params.speed,
-      format: params.responseFormat,
-      instructions: params.instructions,
-      streaming: true,
-      signal: scope.signal,
-      transform: engines.watermark.begin({ responseId: scope.requestId, owner: scope.owner, model: params.model, voice: params.voice }),
-    });
-    const chunks = speech.chunks();
+    const speech = await synthesizeSpeech(
+      { engines: services.engines(params.model), usage: meteredUsage(request, services), scope },
+      {
+        model: params.model,
+        input: params.input,
+        voice: params.voice,
+        format: params.responseFormat,
+        speed: params.speed,
+        instructions: params.instructions,
+      },
+    );
+    const chunks = speech.chunks;
     // Wait for the first bytes before committing to 200, so an engine failure on the first
     // passage is still a clean JSON error.
     const first = await chunks.next();
@@ -74,8 +71,7 @@ export function speechRoutes(app: FastifyInstance, services: Services, options: 
         ? (async function* events(): AsyncGenerator<string> {
             if (!first.done) yield sseData({ type: 'speech.audio.delta', audio: Buffer.from(first.value).toString('base64') });
             for await (const chunk of chunks) yield sseData({ type: 'speech.audio.delta', audio: Buffer.from(chunk).toString('base64') });
-            const inputTokens = Math.ceil(params.input.length / 4);
-            const outputTokens = Math.ceil(speech.stats.durationSec * 20);
+            const { inputTokens, outputTokens } = speech.usage();
             yield sseData({
               type: 'speech.audio.done',
               usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },

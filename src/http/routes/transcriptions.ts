@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { decodeForRecognition } from '../../pipeline/input-audio.js';
-import { transcribeAudio } from '../../pipeline/transcribe.js';
+import { decodeUpload } from '../../pipeline/heard.js';
 import { type FullTranscript, TRANSCRIPT_FORMATS, type TranscriptFormat, toSrt, toVerboseJson, toVtt } from '../../pipeline/transcript-format.js';
 import type { Services } from '../../runtime/services.js';
 import { ApiError } from '../errors.js';
-import { assertModelAllowed } from '../key-limits.js';
+import { assertModelAllowed, meteredUsage } from '../key-limits.js';
 import type { RouteOptions } from '../mount.js';
 import { field, readUploadForm, type UploadForm } from '../multipart.js';
 import { requestScope } from '../request-scope.js';
@@ -84,28 +83,27 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
     const form = await readUploadForm(request, { fileField: 'file', maxFileBytes: MAX_UPLOAD_BYTES });
     const params = parseForm(form, services, task, options.modelFor?.(request));
     assertModelAllowed(request, services, params.model);
-    const { signal } = requestScope(request, reply, services);
-    const engines = services.engines(params.model);
-    const [asr, vad] = await Promise.all([engines.asr(), engines.vad()]);
-    const audio = await decodeForRecognition(engines.limiter, params.audio.bytes, {
+    const ctx = { engines: services.engines(params.model), usage: meteredUsage(request, services), scope: requestScope(request, reply, services) };
+    // A missing recogniser is said before the audio is decoded.
+    await Promise.all([ctx.engines.asr(), ctx.engines.vad()]);
+    const audio = await decodeUpload(ctx, params.model, {
+      bytes: params.audio.bytes,
       param: 'file',
       format: params.audio.filename.split('.').pop(),
       maxBytes: MAX_UPLOAD_BYTES,
-      signal,
     });
-    const deps = { asr, vad };
     const turn = {
       language: params.language,
       prompt: params.prompt,
       temperature: params.temperature,
       task,
       wordTimestamps: params.granularities.has('word'),
-      signal,
     };
-    if (!params.stream) return send(reply, await transcribeAudio(deps, audio, turn), params, task);
+    if (!params.stream) return send(reply, await audio.transcribe(turn), params, task);
 
     const events = new SseQueue();
-    transcribeAudio(deps, audio, { ...turn, onText: (delta) => events.push({ type: 'transcript.text.delta', delta }) })
+    audio
+      .transcribe({ ...turn, onText: (delta) => events.push({ type: 'transcript.text.delta', delta }) })
       .then(
         (t) => events.push({ type: 'transcript.text.done', text: t.text }),
         (error: unknown) => {

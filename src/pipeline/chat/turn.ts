@@ -6,8 +6,9 @@ import { ApiError } from '../../errors.js';
 import { linkSignals } from '../../lib/signals.js';
 import { ContentFilterError } from '../../safety/azure.js';
 import type { SafetyDecision } from '../../safety/types.js';
-import type { AudioIdStore, Engines, RequestScope, UsageRecorder } from '../context.js';
+import type { AudioIdStore, Engines, RequestScope, RequestTimings, UsageRecorder } from '../context.js';
 import { decodeForRecognition } from '../input-audio.js';
+import { elapsedSec, metered, realTimeFactor, recordUsage } from '../metering.js';
 import { SpeechStream } from '../speak.js';
 import type { Understanding } from '../understand.js';
 import { buildLlmMessages } from './prompt.js';
@@ -65,7 +66,11 @@ function outputFormat(format: string): OutputFormat {
  * once), and the prompt — text parts and the transcripts of input audio — goes through the content
  * filters: a blocked prompt is a 400 `content_filter`, billed for the prompt, with nothing generated.
  */
-export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams): Promise<PreparedChatTurn> {
+export function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams): Promise<PreparedChatTurn> {
+  return metered(ctx.scope, () => prepare(ctx, params));
+}
+
+async function prepare(ctx: ChatContext, params: ChatTurnParams): Promise<PreparedChatTurn> {
   const { engines, scope } = ctx;
   if (params.audioOut && !engines.speaker.voiceNames().includes(params.audioOut.voice)) {
     throw ApiError.invalidValue('audio.voice', params.audioOut.voice, engines.speaker.voiceNames());
@@ -118,14 +123,20 @@ export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams):
     const llm = await engines.llm();
     const { messages: llmMessages, audioText } = buildLlmMessages(messages, understood, { speaks: params.audioOut !== undefined });
     const promptTokens = await llm.countTokens(llmMessages.map((m) => m.content).join('\n'));
-    recordUsage(ctx, id, params.model, {
-      llmPromptTokens: promptTokens,
-      audioDerivedTokens: audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0,
-      cachedTokens: 0,
-      completionTokens: 0,
-      audioInSec: audioSecondsOf(messages),
-      audioOutSec: 0,
-    });
+    recordChatUsage(
+      ctx,
+      id,
+      params.model,
+      {
+        llmPromptTokens: promptTokens,
+        audioDerivedTokens: audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0,
+        cachedTokens: 0,
+        completionTokens: 0,
+        audioInSec: audioSecondsOf(messages),
+        audioOutSec: 0,
+      },
+      { filtered: 'prompt' },
+    );
     throw new ContentFilterError(promptSafety);
   }
   const audioId = params.audioOut ? `audio_${crypto.randomBytes(16).toString('hex')}` : undefined;
@@ -134,7 +145,7 @@ export async function prepareChatTurn(ctx: ChatContext, params: ChatTurnParams):
     created: Math.floor(Date.now() / 1000),
     audioId,
     promptSafety,
-    run: (sink) => runPrepared(ctx, params, messages, understood, { id, audioId }, sink),
+    run: (sink) => metered(scope, () => runPrepared(ctx, params, messages, understood, { id, audioId }, sink)),
   };
 }
 
@@ -225,9 +236,15 @@ async function runPrepared(
       })
     : undefined;
   const spoken: Uint8Array[] = [];
+  // What the metrics see: time to the first token and to the first audio, gaps between tokens.
+  let firstAudioSec: number | undefined;
+  let firstTokenSec: number | undefined;
+  let lastTokenAt: number | undefined;
+  const interTokenSec: number[] = [];
   const speaking = speech
     ? (async () => {
         for await (const bytes of speech.chunks()) {
+          firstAudioSec ??= elapsedSec(scope);
           spoken.push(bytes);
           if (params.stream) sink.onAudio?.(bytes);
         }
@@ -265,6 +282,10 @@ async function runPrepared(
       toolChoice: params.toolChoice,
       signal: stop.signal,
       onText: (delta) => {
+        const now = performance.now();
+        if (lastTokenAt === undefined) firstTokenSec = elapsedSec(scope);
+        else interTokenSec.push((now - lastTokenAt) / 1000);
+        lastTokenAt = now;
         generated += delta;
         gate.push(delta);
       },
@@ -304,14 +325,27 @@ async function runPrepared(
     audio = { id: stored.id, data: params.stream ? new Uint8Array(0) : data, expiresAt: stored.expiresAt, transcript: text, durationSec: audioOutSec };
   }
   // A cut reply is billed for what the model generated (OpenAI and Azure bill prompt + completion).
-  const usage = recordUsage(ctx, ids.id, params.model, {
-    llmPromptTokens: result?.usage.promptTokens ?? (await llm.countTokens(llmMessages.map((m) => m.content).join('\n'))),
-    audioDerivedTokens: audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0,
-    cachedTokens: result?.usage.cachedTokens ?? 0,
-    completionTokens: result?.usage.completionTokens ?? (await llm.countTokens(generated)),
-    audioInSec: audioSecondsOf(messages),
-    audioOutSec: audio ? audioOutSec : 0,
-  });
+  const usage = recordChatUsage(
+    ctx,
+    ids.id,
+    params.model,
+    {
+      llmPromptTokens: result?.usage.promptTokens ?? (await llm.countTokens(llmMessages.map((m) => m.content).join('\n'))),
+      audioDerivedTokens: audioText.length > 0 ? await llm.countTokens(audioText.join('\n')) : 0,
+      cachedTokens: result?.usage.cachedTokens ?? 0,
+      completionTokens: result?.usage.completionTokens ?? (await llm.countTokens(generated)),
+      audioInSec: audioSecondsOf(messages),
+      audioOutSec: audio ? audioOutSec : 0,
+    },
+    {
+      firstTokenSec,
+      firstAudioSec,
+      interTokenSec,
+      ttsRtf: realTimeFactor(scope, 'tts', audioOutSec),
+      asrRtf: realTimeFactor(scope, 'asr', audioSecondsOf(messages)),
+      ...(blocked ? { filtered: 'reply' as const } : {}),
+    },
+  );
   return {
     text,
     toolCalls,
@@ -323,21 +357,22 @@ async function runPrepared(
 }
 
 /** Records a turn's usage as OpenAI counts it, and returns it. */
-function recordUsage(ctx: ChatContext, requestId: string, model: string, counts: Parameters<typeof chatUsage>[0]): ChatUsage {
+function recordChatUsage(ctx: ChatContext, requestId: string, model: string, counts: Parameters<typeof chatUsage>[0], timings: RequestTimings): ChatUsage {
   const usage = chatUsage(counts);
-  ctx.usage?.record({
-    requestId,
-    owner: ctx.scope.owner,
-    endpoint: '/v1/chat/completions',
-    model,
-    promptTextTokens: usage.promptTextTokens,
-    promptAudioTokens: usage.promptAudioTokens,
-    completionTextTokens: usage.completionTextTokens,
-    completionAudioTokens: usage.completionAudioTokens,
-    cachedTokens: usage.cachedTokens,
-    audioInSec: usage.audioInSec,
-    audioOutSec: usage.audioOutSec,
-  });
+  recordUsage(
+    ctx,
+    { endpoint: '/v1/chat/completions', model, requestId },
+    {
+      promptTextTokens: usage.promptTextTokens,
+      promptAudioTokens: usage.promptAudioTokens,
+      completionTextTokens: usage.completionTextTokens,
+      completionAudioTokens: usage.completionAudioTokens,
+      cachedTokens: usage.cachedTokens,
+      audioInSec: usage.audioInSec,
+      audioOutSec: usage.audioOutSec,
+    },
+    timings,
+  );
   return usage;
 }
 

@@ -1,12 +1,12 @@
 /**
  * Where the Usage page's numbers come from — the one file to change when the usage endpoints do.
  *
- * - `GET /v1/usage?since=&until=` (every key, today): totals for the caller's key over a window,
- *   with the OpenAI list-price equivalent. A series is one call per bucket.
+ * - `GET /v1/usage?start_time=&end_time=&bucket_width=&limit=` (every key): the caller's key per
+ *   hour or day in one call — requests, tokens, audio seconds, the OpenAI list-price equivalent and
+ *   Parley's own cost. An admin adds `api_key_id=key_…` (one key) or `api_key_id=all`.
  * - `GET /v1/organization/usage/completions` and `GET /v1/organization/costs` (OpenAI's admin
- *   shapes, coming with issue 12, admin key only): per-key rows. When they answer, the page shows
- *   the per-key view; when they do not (404 before issue 12, 401/403 for a non-admin key), it does
- *   not.
+ *   shapes, admin key only): per-key rows. When they answer, the page shows the per-key view and a
+ *   key picker for the charts; when they do not (401/403 for a non-admin key), it does not.
  * - Parley's own cost: shown wherever the server reports it (see `parleyCostOf`).
  */
 import type OpenAI from 'openai';
@@ -44,27 +44,35 @@ export interface UsageBucket {
   parleyUsd: number | null;
 }
 
-/** `/v1/usage` as it is on the wire (snake_case). */
-interface UsageSummaryWire {
+/** One bucket's totals of `/v1/usage` as they are on the wire (snake_case). */
+interface UsageTotalsWire {
   requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
+  prompt_text_tokens: number;
+  prompt_audio_tokens: number;
+  completion_text_tokens: number;
+  completion_audio_tokens: number;
   audio_in_sec: number;
   audio_out_sec: number;
-  openai_cost_usd: { total: number };
+  openai_cost_usd: number;
+  parley_cost_usd: number;
 }
 
-function toBucket(start: number, end: number, w: UsageSummaryWire): UsageBucket {
+/** `/v1/usage` with `start_time`: OpenAI's page of buckets. */
+interface UsagePageWire {
+  data: Array<{ start_time: number; end_time: number; results: UsageTotalsWire[] }>;
+}
+
+function toBucket(start: number, end: number, w: UsageTotalsWire | undefined): UsageBucket {
   return {
     start,
     end,
-    requests: w.requests ?? 0,
-    audioInSec: w.audio_in_sec ?? 0,
-    audioOutSec: w.audio_out_sec ?? 0,
-    promptTokens: w.prompt_tokens ?? 0,
-    completionTokens: w.completion_tokens ?? 0,
-    openaiUsd: w.openai_cost_usd?.total ?? 0,
-    parleyUsd: parleyCostOf(w),
+    requests: w?.requests ?? 0,
+    audioInSec: w?.audio_in_sec ?? 0,
+    audioOutSec: w?.audio_out_sec ?? 0,
+    promptTokens: (w?.prompt_text_tokens ?? 0) + (w?.prompt_audio_tokens ?? 0),
+    completionTokens: (w?.completion_text_tokens ?? 0) + (w?.completion_audio_tokens ?? 0),
+    openaiUsd: w?.openai_cost_usd ?? 0,
+    parleyUsd: w ? parleyCostOf(w) : 0,
   };
 }
 
@@ -76,10 +84,23 @@ export function bucketEdges(range: UsageRange, nowSec: number): Array<[number, n
   return edges;
 }
 
-/** The caller's own usage over `range`, one bucket per hour or day. */
-export async function loadUsageSeries(client: OpenAI, range: UsageRange, nowSec = Math.floor(Date.now() / 1000)): Promise<UsageBucket[]> {
+/**
+ * Usage over `range`, one bucket per hour or day, in one request: the caller's own key, or for an
+ * admin `apiKeyId` (`key_…`, or `all` for every key).
+ */
+export async function loadUsageSeries(client: OpenAI, range: UsageRange, nowSec = Math.floor(Date.now() / 1000), apiKeyId?: string): Promise<UsageBucket[]> {
   const edges = bucketEdges(range, nowSec);
-  return Promise.all(edges.map(async ([since, until]) => toBucket(since, until, await client.get<UsageSummaryWire>('/usage', { query: { since, until } }))));
+  const page = await client.get<UsagePageWire>('/usage', {
+    query: {
+      start_time: edges[0]![0],
+      end_time: edges[edges.length - 1]![1],
+      bucket_width: range.bucketSec < 86_400 ? '1h' : '1d',
+      limit: range.buckets,
+      ...(apiKeyId ? { api_key_id: apiKeyId } : {}),
+    },
+  });
+  const byStart = new Map(page.data.map((b) => [b.start_time, b.results[0]]));
+  return edges.map(([since, until]) => toBucket(since, until, byStart.get(since)));
 }
 
 /** Sum of a series. */
@@ -105,8 +126,10 @@ export interface KeyUsage {
   outputTokens: number;
   inputAudioTokens: number;
   outputAudioTokens: number;
-  /** From `/v1/organization/costs`; null when that endpoint did not answer. */
+  /** Parley's own cost, from `/v1/organization/costs`; null when that endpoint did not answer. */
   costUsd: number | null;
+  /** The same traffic at OpenAI's list price (the costs' `openai_list_amount`); null when not reported. */
+  openaiUsd: number | null;
 }
 
 interface AdminPage<T> {
@@ -125,6 +148,7 @@ interface CompletionsResult {
 interface CostsResult {
   api_key_id: string | null;
   amount?: { value?: number };
+  openai_list_amount?: { value?: number };
 }
 
 async function allPages<T>(client: OpenAI, path: string, query: Record<string, unknown>): Promise<T[]> {
@@ -153,12 +177,29 @@ export async function loadPerKeyUsage(client: OpenAI, range: UsageRange, nowSec 
     return null;
   }
   const costs = await allPages<CostsResult>(client, '/organization/costs', query).catch(() => null);
+  // Requests of the other endpoints (speech, transcription, moderation) count too.
+  const others = (
+    await Promise.all(
+      ['audio_speeches', 'audio_transcriptions', 'moderations'].map((kind) =>
+        allPages<{ api_key_id: string | null; num_model_requests?: number }>(client, `/organization/usage/${kind}`, query).catch(() => []),
+      ),
+    )
+  ).flat();
   const rows = new Map<string, KeyUsage>();
   const row = (id: string | null): KeyUsage => {
     const key = id ?? '(no key)';
     let r = rows.get(key);
     if (!r) {
-      r = { apiKeyId: key, requests: 0, inputTokens: 0, outputTokens: 0, inputAudioTokens: 0, outputAudioTokens: 0, costUsd: costs ? 0 : null };
+      r = {
+        apiKeyId: key,
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        inputAudioTokens: 0,
+        outputAudioTokens: 0,
+        costUsd: costs ? 0 : null,
+        openaiUsd: null,
+      };
       rows.set(key, r);
     }
     return r;
@@ -171,9 +212,11 @@ export async function loadPerKeyUsage(client: OpenAI, range: UsageRange, nowSec 
     r.inputAudioTokens += c.input_audio_tokens ?? 0;
     r.outputAudioTokens += c.output_audio_tokens ?? 0;
   }
+  for (const o of others) row(o.api_key_id).requests += o.num_model_requests ?? 0;
   for (const c of costs ?? []) {
     const r = row(c.api_key_id);
     r.costUsd = (r.costUsd ?? 0) + (c.amount?.value ?? 0);
+    if (c.openai_list_amount?.value !== undefined) r.openaiUsd = (r.openaiUsd ?? 0) + c.openai_list_amount.value;
   }
   return [...rows.values()].sort((a, b) => b.requests - a.requests);
 }

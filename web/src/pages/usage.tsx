@@ -19,19 +19,28 @@ export function UsagePage() {
   const [buckets, setBuckets] = useState<UsageBucket[] | null>(null);
   const [perKey, setPerKey] = useState<KeyUsage[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // For an admin: whose traffic the charts show ('' = the admin's own key, 'all', or a key id).
+  const [keyId, setKeyId] = useState('');
   const range = RANGES.find((r) => r.id === rangeId)!;
 
   useEffect(() => {
     let live = true;
-    setError(null);
-    loadUsageSeries(api(), range)
-      .then((b) => live && setBuckets(b))
-      .catch((e: unknown) => live && setError(errorMessage(e)));
     loadPerKeyUsage(api(), range).then((rows) => live && setPerKey(rows));
     return () => {
       live = false;
     };
   }, [rangeId]);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    loadUsageSeries(api(), range, undefined, keyId || undefined)
+      .then((b) => live && setBuckets(b))
+      .catch((e: unknown) => live && setError(errorMessage(e)));
+    return () => {
+      live = false;
+    };
+  }, [rangeId, keyId]);
 
   const labels = buckets?.map((b) => labelOf(range, b.start)) ?? [];
   const total = buckets ? totalOf(buckets) : null;
@@ -48,6 +57,17 @@ export function UsagePage() {
           describe={(id) => RANGES.find((r) => r.id === id)!.label}
           onChange={(id) => setRangeId(id)}
         />
+        {perKey ? (
+          <Select
+            id="usage-key"
+            testid="usage-key"
+            label="Key"
+            value={keyId}
+            options={['', 'all', ...perKey.map((k) => k.apiKeyId).filter((id) => id.startsWith('key_'))]}
+            describe={(id) => (id === '' ? 'this key' : id === 'all' ? 'every key' : id)}
+            onChange={(id) => setKeyId(id)}
+          />
+        ) : null}
       </div>
       <ErrorNote>{error}</ErrorNote>
       {total ? (
@@ -122,7 +142,7 @@ export function UsagePage() {
         <p aria-live="polite">Loading…</p>
       )}
       {perKey ? (
-        <section class="card" aria-labelledby="per-key">
+        <section class="card" aria-labelledby="per-key" data-testid="usage-per-key">
           <h2 id="per-key">Per key</h2>
           <div class="table-wrap">
             <table>
@@ -133,12 +153,13 @@ export function UsagePage() {
                   <th scope="col">Tokens in</th>
                   <th scope="col">Tokens out</th>
                   <th scope="col">Audio tokens in / out</th>
-                  <th scope="col">Cost</th>
+                  <th scope="col">At OpenAI's price</th>
+                  <th scope="col">Parley's own cost</th>
                 </tr>
               </thead>
               <tbody>
                 {perKey.map((k) => (
-                  <tr key={k.apiKeyId}>
+                  <tr key={k.apiKeyId} data-key={k.apiKeyId}>
                     <th scope="row">{k.apiKeyId}</th>
                     <td>{k.requests}</td>
                     <td>{count(k.inputTokens)}</td>
@@ -146,6 +167,7 @@ export function UsagePage() {
                     <td>
                       {count(k.inputAudioTokens)} / {count(k.outputAudioTokens)}
                     </td>
+                    <td>{k.openaiUsd === null ? '—' : formatUsd(k.openaiUsd)}</td>
                     <td>{k.costUsd === null ? '—' : formatUsd(k.costUsd)}</td>
                   </tr>
                 ))}
