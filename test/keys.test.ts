@@ -204,20 +204,26 @@ describe('API keys with limits, through the official SDK', () => {
   });
 
   test('an exhausted budget answers 429 insufficient_quota with x-should-retry: false, and the SDK does not retry', async () => {
-    // One moderation of 95 characters costs 24 text tokens at $0.15/1M = $0.0000036.
+    // One short speech costs its text and audio tokens at OpenAI's list prices (moderations are free):
+    // far more than this budget.
     const { key, id } = await createKey({ max_budget_usd: 0.000001, budget_duration: '1d' });
-    const input = 'The weather today is calm and the sea is quiet. '.repeat(2).trim();
+    const speech = { model: 'gpt-4o-mini-tts', voice: 'alloy', input: 'The sea is quiet today.', response_format: 'wav' } as const;
     const { client } = recordingClient(server, key, 0);
-    await client.moderations.create({ model: 'omni-moderation-latest', input });
-    const before = received('/v1/moderations');
+    await (await client.audio.speech.create(speech)).arrayBuffer();
+    const before = received('/v1/audio/speech');
     const retrying = recordingClient(server, key, 2);
-    const e = await expectApiError(retrying.client.moderations.create({ model: 'omni-moderation-latest', input }), 429, 'insufficient_quota', null);
+    const e = await expectApiError(retrying.client.audio.speech.create(speech), 429, 'insufficient_quota', null);
     assert.equal(e.type, 'insufficient_quota');
     assert.equal(e.headers!.get('x-should-retry'), 'false');
     assert.equal(retrying.calls.length, 1, 'the SDK must not retry an exhausted budget');
-    assert.equal(received('/v1/moderations') - before, 1, 'the server saw exactly one request');
+    assert.equal(received('/v1/audio/speech') - before, 1, 'the server saw exactly one request');
+    // The spend shown is the ledger's cost of the key's one speech.
     const shown = await admin('GET', `/v1/parley/keys/${id}`);
-    assert.equal(shown.json.spend_usd, 0.0000036);
+    // (read by the admin: the key itself is refused everything now, /v1/usage included)
+    const own = (await admin('GET', `/v1/usage?api_key_id=${id}`)).json as { requests: number; openai_cost_usd: { total: number } };
+    assert.equal(own.requests, 1);
+    assert.ok(own.openai_cost_usd.total > 0.000001);
+    assert.equal(shown.json.spend_usd, own.openai_cost_usd.total);
   });
 
   test('a revoked key gets 401 at once, and an expired key too', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatResetDuration } from '../lib/duration.js';
-import type { UsageEntry, UsageRecorder } from '../pipeline/context.js';
+import type { RequestTimings, UsageEntry, UsageRecorder } from '../pipeline/context.js';
 import type { Services } from '../runtime/services.js';
 import type { KeyRecord, LimitCounts } from '../store/keys.js';
 import { workClass } from './admission.js';
@@ -282,8 +282,8 @@ function releaseOnClose(reply: FastifyReply, services: Services, keyId: string, 
  */
 export function meteredUsage(request: FastifyRequest, services: Services): UsageRecorder {
   return {
-    record(entry: UsageEntry) {
-      services.usage.record(entry);
+    record(entry: UsageEntry, timings?: RequestTimings) {
+      services.usage.record(entry, timings);
       const ticket = tickets.get(request);
       if (!ticket || ticket.settled) return;
       ticket.settled = true;

@@ -153,7 +153,7 @@ export async function createRuntime(config: Config, options: { catalogue?: reado
         if (config.usage.enabled) store.usage.record(entry);
         metrics?.usage(entry, timings, coreHourUsd);
       },
-      summary: ({ since, until, owner }) => store.usage.summary({ since, until, owner: owner ?? undefined, coreHourUsd }),
+      summary: ({ since, until, owner, apiKeyIds }) => store.usage.summary({ since, until, owner, apiKeyIds, coreHourUsd }),
       buckets: (query) => store.usage.buckets({ ...query, coreHourUsd }),
     },
     metrics,

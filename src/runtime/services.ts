@@ -45,7 +45,7 @@ export interface Services {
   /** The usage ledger (the recorder also feeds the metrics). */
   usage: UsageRecorder & {
     /** Totals (the OpenAI-price equivalent and Parley's own cost) for one owner, or for everybody when `owner` is undefined. */
-    summary(query: { since?: number; until?: number; owner?: string | null }): UsageSummary;
+    summary(query: { since?: number; until?: number; owner?: string | null; apiKeyIds?: readonly string[] }): UsageSummary;
     /** Usage in time buckets (OpenAI's organization usage and costs), priced at the configured $/core-hour. */
     buckets(query: Omit<UsageBucketQuery, 'coreHourUsd'>): UsageGroup[];
   };

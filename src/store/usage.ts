@@ -85,8 +85,10 @@ export interface UsageSummaryParams {
   since?: number;
   /** Unix seconds, exclusive. */
   until?: number;
-  /** Only this key's traffic (sha256 hex). Absent = every key. */
-  owner?: string;
+  /** Only this key's traffic (sha256 hex; null = anonymous traffic only). Absent = every key. */
+  owner?: string | null;
+  /** Only the keys whose public id (`key_` + 16 hex) is one of these. */
+  apiKeyIds?: readonly string[];
   /** Price of one core-hour, USD, for Parley's own cost (config `usage.coreHourUsd`; absent = 0). */
   coreHourUsd?: number;
   /**
@@ -370,6 +372,7 @@ export class UsageLedger {
         since: params.since,
         until: params.until,
         owners: params.owner === undefined ? undefined : [params.owner],
+        apiKeyIds: params.apiKeyIds,
         afterSeq: params.afterSeq,
       }),
       lastSeq: (this.#ctx.db.prepare('SELECT MAX(seq) AS s FROM usage_events').get() as { s: number | null }).s ?? 0,

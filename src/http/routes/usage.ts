@@ -23,6 +23,7 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
     // without keys shows everything to everyone.
     const authOn = services.config.apiKeys.length > 0 || services.config.adminKey !== undefined;
     const owner = keyId !== undefined ? undefined : request.owner !== null ? request.owner : authOn ? null : undefined;
+    const apiKeyIds = keyId === undefined || keyId === 'all' ? undefined : [String(keyId)];
     if (query.start_time !== undefined) {
       const w = readWindow(query, Math.floor(Date.now() / 1000));
       const found = services.usage.buckets({
@@ -30,11 +31,11 @@ export function usageRoutes(app: FastifyInstance, services: Services): void {
         end: Math.min(w.end, w.pageStart + w.limit * w.widthSec),
         widthSec: w.widthSec,
         owners: owner === undefined ? undefined : [owner],
-        apiKeyIds: keyId === undefined || keyId === 'all' ? undefined : [String(keyId)],
+        apiKeyIds,
       });
       return usagePage(w, found, (g) => ({ object: 'usage.bucket_totals', ...(snakeKeys(g.totals) as object) }));
     }
-    const { lastSeq: _internal, ...summary } = services.usage.summary({ since: unixParam(query, 'since'), until: unixParam(query, 'until'), owner });
+    const { lastSeq: _internal, ...summary } = services.usage.summary({ since: unixParam(query, 'since'), until: unixParam(query, 'until'), owner, apiKeyIds });
     return { object: 'usage.summary', ...(snakeKeys(summary) as object) };
   });
 }
