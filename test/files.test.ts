@@ -207,3 +207,80 @@ describe('the /v1/files endpoints through the official SDK', () => {
     assert.equal(((await res.json()) as any).error.param, 'api-version');
   });
 });
+
+describe("each key's file storage quota (PARLEY_FILES_QUOTA_BYTES), through the official SDK", () => {
+  const QUOTA = 4096;
+  let server: TestServer;
+  let a: OpenAI;
+  let b: OpenAI;
+  before(async () => {
+    server = await startTestServer({ PARLEY_API_KEYS: `${KEY_A},${KEY_B}`, PARLEY_FILES_QUOTA_BYTES: String(QUOTA) });
+    a = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_A, maxRetries: 0 });
+    b = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_B, maxRetries: 0 });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('refuses an upload past the quota with a 400 naming file (OpenAI answers its storage limit with a 400), keeps nothing, and frees room on delete', async () => {
+    const three = Buffer.alloc(3000, 'a');
+    const kept = await a.files.create({ file: await toFile(three, 'batch-input.jsonl'), purpose: 'batch' });
+    const before = storedNames(server).length;
+    const err = await expectApiError(
+      a.files.create({ file: await toFile(Buffer.alloc(2000, 'b'), 'more.jsonl'), purpose: 'batch' }),
+      400,
+      'storage_quota_exceeded',
+      'file',
+    );
+    assert.match(err.message, /quota/);
+    assert.equal(storedNames(server).length, before);
+    assert.deepEqual(
+      (await a.files.list()).data.map((f) => f.id),
+      [kept.id],
+    );
+    // Another key is not affected by this one's files.
+    await b.files.create({ file: await toFile(three, 'b.jsonl'), purpose: 'user_data' });
+    // The same through Azure's route.
+    const azure = new AzureOpenAI({ endpoint: server.url, apiKey: KEY_A, apiVersion: '2025-01-01-preview', maxRetries: 0 });
+    await expectApiError(
+      azure.files.create({ file: await toFile(Buffer.alloc(2000, 'c'), 'azure.jsonl'), purpose: 'batch' }),
+      400,
+      'storage_quota_exceeded',
+      'file',
+    );
+    // What fits still fits; deleting makes room.
+    await a.files.create({ file: await toFile(Buffer.alloc(1000, 'd'), 'fits.jsonl'), purpose: 'batch' });
+    await a.files.delete(kept.id);
+    await a.files.create({ file: await toFile(Buffer.alloc(3000, 'e'), 'again.jsonl'), purpose: 'batch' });
+  });
+
+  test('refuses an upload whose length exceeds the room left before reading it, and a chunked one as its bytes pass the quota', async () => {
+    const big = Buffer.alloc(200_000, 'x');
+    await expectApiError(b.files.create({ file: await toFile(big, 'big.jsonl'), purpose: 'batch' }), 400, 'storage_quota_exceeded', 'file');
+    // No Content-Length: the bytes themselves pass the quota.
+    const boundary = 'quota-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="x.jsonl"\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${server.url}/v1/files`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY_B}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write(head);
+      for (let i = 0; i < 20; i++) req.write(Buffer.alloc(1000, 'y'));
+      req.end(tail);
+    });
+    assert.equal(status.code, 400);
+    assert.equal(JSON.parse(status.body).error.code, 'storage_quota_exceeded');
+    assert.equal(JSON.parse(status.body).error.param, 'file');
+    assert.ok(!storedNames(server).some((n) => n.endsWith('.part')));
+  });
+});

@@ -15,6 +15,7 @@ export {
   MAX_FILE_BYTES,
   MAX_LIST_LIMIT,
   sanitizeFilename,
+  storageQuotaExceeded,
 } from './files.js';
 export {
   OPENAI_PRICES_USD_PER_1M,
