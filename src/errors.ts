@@ -109,6 +109,22 @@ export class ApiError extends Error {
     return new ApiError({ status: 503, type: 'server_error', code: 'engine_unavailable', param: null, message, cause });
   }
 
+  /**
+   * 507 `insufficient_storage`: the server's disk (or its quota) is full, so what had to be kept
+   * could not be written; nothing half-written is kept. Not the client's fault; retry later.
+   */
+  static insufficientStorage(cause?: unknown): ApiError {
+    return new ApiError({
+      status: 507,
+      type: 'server_error',
+      code: 'insufficient_storage',
+      param: null,
+      message: 'The server has no room left to store this request’s data. Please retry later.',
+      cause,
+      headers: { 'retry-after': '60' },
+    });
+  }
+
   /** 500 with OpenAI's generic wording; the cause goes to the log, never to the client. */
   static internal(cause?: unknown): ApiError {
     return new ApiError({

@@ -2,9 +2,21 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ContentFilterError } from '../safety/azure.js';
 import { ApiError } from './errors.js';
 
+/** Error codes meaning "the disk is full": the OS's (ENOSPC, EDQUOT) and SQLite's (SQLITE_FULL). */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when `error`, or an error in its `cause` chain, says the disk is full. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (DISK_FULL.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
+}
+
 /** Maps anything thrown by a route, by Fastify or by a plugin to an ApiError. Nothing matches on message text. */
 export function toApiError(error: unknown, bodyLimit: number): ApiError {
-  if (error instanceof ApiError) return error;
+  if (error instanceof ApiError) return error.status === 500 && isDiskFull(error.cause) ? ApiError.insufficientStorage(error.cause) : error;
+  if (isDiskFull(error)) return ApiError.insufficientStorage(error);
   const fe = error as Partial<FastifyError> & { name?: string };
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import Fastify from 'fastify';
+import { installErrorHandling, isDiskFull } from './error-handler.js';
+import { ApiError } from './errors.js';
+
+/** A real SQLITE_FULL: a database capped at its current page count, then asked to grow. */
+function sqliteFull(): unknown {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-full-'));
+  const db = new Database(path.join(dir, 'x.db'));
+  try {
+    db.exec('CREATE TABLE t (x BLOB)');
+    const pages = (db.pragma('page_count', { simple: true }) as number) + 1;
+    db.pragma(`max_page_count = ${pages}`);
+    try {
+      db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(1 << 20));
+    } catch (e) {
+      return e;
+    }
+    assert.fail('expected SQLITE_FULL');
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('a full disk is a 507 insufficient_storage, not a 500', () => {
+  const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+
+  it('recognises ENOSPC, EDQUOT and SQLITE_FULL, also as a cause', () => {
+    const full = sqliteFull();
+    assert.equal((full as { code?: string }).code, 'SQLITE_FULL');
+    assert.ok(isDiskFull(full));
+    assert.ok(isDiskFull(enospc));
+    assert.ok(isDiskFull(new Error('wrapped', { cause: Object.assign(new Error('q'), { code: 'EDQUOT' }) })));
+    assert.ok(!isDiskFull(Object.assign(new Error('gone'), { code: 'ENOENT' })));
+    assert.ok(!isDiskFull(undefined));
+  });
+
+  it('answers 507 with the OpenAI error shape and retry-after, thrown bare or wrapped in a 500', async () => {
+    const app = Fastify({ logger: false });
+    installErrorHandling(app, 1024);
+    app.get('/fs', async () => {
+      throw enospc;
+    });
+    app.get('/sqlite', async () => {
+      throw sqliteFull();
+    });
+    app.get('/wrapped', async () => {
+      throw ApiError.internal(enospc);
+    });
+    app.get('/other', async () => {
+      throw new Error('boom');
+    });
+    await app.ready();
+    for (const url of ['/fs', '/sqlite', '/wrapped']) {
+      const res = await app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 507, url);
+      assert.deepEqual(Object.keys(res.json().error).sort(), ['code', 'message', 'param', 'type']);
+      assert.equal(res.json().error.code, 'insufficient_storage');
+      assert.equal(res.json().error.type, 'server_error');
+      assert.ok(Number(res.headers['retry-after']) > 0);
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/other' })).statusCode, 500);
+    await app.close();
+  });
+});
