@@ -166,6 +166,17 @@ export function listQuoted(values: readonly string[]): string {
   return `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}`;
 }
 
+/** Error codes meaning "the disk is full": the OS's (ENOSPC, EDQUOT) and SQLite's (SQLITE_FULL). */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when `error`, or an error in its `cause` chain, says the disk is full. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (DISK_FULL.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
+}
+
 /** True for an ApiError (also across module copies). */
 export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { MAX_FILE_BYTES } from '../src/store/files.js';
 import { expectApiError } from './helpers/errors.js';
@@ -282,5 +283,41 @@ describe("each key's file storage quota (PARLEY_FILES_QUOTA_BYTES), through the 
     assert.equal(JSON.parse(status.body).error.code, 'storage_quota_exceeded');
     assert.equal(JSON.parse(status.body).error.param, 'file');
     assert.ok(!storedNames(server).some((n) => n.endsWith('.part')));
+  });
+});
+
+describe('uploads on a full disk, through the official SDK', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ PARLEY_API_KEYS: KEY_A });
+  });
+  after(async () => {
+    mock.restoreAll();
+    await server.close();
+  });
+
+  test('answer 507 insufficient_storage (not a 400 or 500), keep nothing, and work again once there is room', async () => {
+    const a = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_A, maxRetries: 0 });
+    const open = fsp.open.bind(fsp);
+    // Every upload's bytes go to a `.part` file first: its writes fail as on a full disk.
+    const opened = mock.method(fsp, 'open', async (file: string, ...rest: unknown[]) => {
+      const fh = await (open as (...a: unknown[]) => Promise<fsp.FileHandle>)(file, ...rest);
+      if (String(file).endsWith('.part')) {
+        fh.write = (async () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+        }) as unknown as fsp.FileHandle['write'];
+      }
+      return fh;
+    });
+    const err = await expectApiError(
+      a.files.create({ file: await toFile(Buffer.alloc(100_000, 'z'), 'full.jsonl'), purpose: 'batch' }),
+      507,
+      'insufficient_storage',
+    );
+    assert.equal(err.headers?.get('retry-after') !== null, true);
+    assert.deepEqual(storedNames(server), []);
+    opened.mock.restore();
+    const ok = await a.files.create({ file: await toFile(JSONL, 'room.jsonl'), purpose: 'batch' });
+    assert.equal(ok.bytes, JSONL.length);
   });
 });

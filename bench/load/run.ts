@@ -6,7 +6,7 @@
  * threshold; a scenario exits non-zero only when the server misbehaves (a 5xx other than overload
  * or storage, a crash, a leak it checks for, a corrupt database).
  */
-const SCENARIOS: Record<string, () => Promise<{ default: () => Promise<void | boolean> }>> = {
+const SCENARIOS: Record<string, () => Promise<{ default: () => Promise<unknown> }>> = {
   capacity: () => import('./capacity.js'),
   overload: () => import('./overload.js'),
   soak: () => import('./soak.js'),

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { installErrorHandling, isDiskFull } from './error-handler.js';
-import { ApiError } from './errors.js';
+import { installErrorHandling } from './error-handler.js';
+import { ApiError, isDiskFull } from './errors.js';
 
 /** A real SQLITE_FULL: a database capped at its current page count, then asked to grow. */
 function sqliteFull(): unknown {

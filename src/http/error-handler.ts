@@ -1,17 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ContentFilterError } from '../safety/azure.js';
-import { ApiError } from './errors.js';
-
-/** Error codes meaning "the disk is full": the OS's (ENOSPC, EDQUOT) and SQLite's (SQLITE_FULL). */
-const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-
-/** True when `error`, or an error in its `cause` chain, says the disk is full. */
-export function isDiskFull(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    if (DISK_FULL.has(String((e as { code?: unknown }).code))) return true;
-  }
-  return false;
-}
+import { ApiError, isDiskFull } from './errors.js';
 
 /** Maps anything thrown by a route, by Fastify or by a plugin to an ApiError. Nothing matches on message text. */
 export function toApiError(error: unknown, bodyLimit: number): ApiError {

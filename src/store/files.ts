@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Statement } from 'better-sqlite3';
-import { ApiError } from '../errors.js';
+import { ApiError, isDiskFull } from '../errors.js';
 import { checkKeyHash, type StoreContext, unixSeconds } from './context.js';
 
 /**
@@ -328,7 +328,8 @@ export class FileStore {
         await fsp.rename(partPath, finalPath);
       } catch (e) {
         await fsp.rm(partPath, { force: true });
-        throw e;
+        // A full disk is the server's condition, not a broken upload: say so (507), whoever reads the error.
+        throw isDiskFull(e) ? ApiError.insufficientStorage(e) : e;
       }
       let purpose: FilePurpose;
       try {
@@ -348,7 +349,7 @@ export class FileStore {
         });
       } catch (e) {
         await fsp.rm(finalPath, { force: true });
-        throw e;
+        throw isDiskFull(e) ? ApiError.insufficientStorage(e) : e;
       }
       return { id, bytes, createdAt, filename, purpose, status: 'processed' };
     } finally {
