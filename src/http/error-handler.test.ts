@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,6 +67,36 @@ describe('a full disk is a 507 insufficient_storage, not a 500', () => {
       assert.ok(Number(res.headers['retry-after']) > 0);
     }
     assert.equal((await app.inject({ method: 'GET', url: '/other' })).statusCode, 500);
+    await app.close();
+  });
+
+  it('closes the connection after an error answered before the request body was read to its end', async () => {
+    const app = Fastify({ logger: false });
+    installErrorHandling(app, 1 << 20);
+    app.addContentTypeParser('application/octet-stream', (_req, _payload, done) => done(null));
+    app.post('/upload', async () => {
+      throw enospc;
+    });
+    app.post('/json', async () => {
+      throw ApiError.invalidRequest('x', 'bad');
+    });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const post = (path: string, body: Buffer, type: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.request(`${address}${path}`, { method: 'POST', headers: { 'content-type': type, 'content-length': body.length } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const cut = await post('/upload', Buffer.alloc(4 << 20), 'application/octet-stream');
+    assert.equal(cut.statusCode, 507);
+    assert.equal(cut.headers.connection, 'close');
+    const whole = await post('/json', Buffer.from('{}'), 'application/json');
+    assert.equal(whole.statusCode, 400);
+    assert.notEqual(whole.headers.connection, 'close');
     await app.close();
   });
 });

@@ -73,6 +73,9 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       reply.raw.destroy();
       return;
     }
+    // The body was not read to its end (an upload refused or failed midway): the connection cannot
+    // carry another request, so say so rather than let a keep-alive client reuse a socket about to be reset.
+    if (!request.raw.complete) reply.header('connection', 'close');
     // Azure routes answer a blocked prompt in Azure's own form (innererror, content_filter_result).
     const body = apiError instanceof ContentFilterError && request.url.startsWith('/openai/') ? apiError.toAzureWire() : apiError.toWire();
     void reply.status(apiError.status).headers(apiError.headers).header('content-type', 'application/json; charset=utf-8').send(body);
