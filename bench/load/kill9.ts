@@ -108,8 +108,8 @@ export default async function kill9(): Promise<boolean> {
         const f = await c.files.create({ file: await toFile(data, `kept-${round}-${i}.bin`), purpose: 'user_data' });
         whole.set(f.id, crypto.createHash('sha256').update(data).digest('hex'));
       }
-      // In flight at the kill: slow uploads, long speech streams.
-      const uploads = Array.from({ length: 4 }, () => slowUpload(server.url, 8 * 1024 * 1024, 20));
+      // In flight at the kill: slow uploads (64 MB at 1.3 MB/s), long speech streams.
+      const uploads = Array.from({ length: 4 }, () => slowUpload(server.url, 64 * 1024 * 1024, 50));
       const streams = Array.from({ length: 4 }, (_, i) => send(server.url, speechRequest(i % 2 ? 'mp3' : 'wav', 'A long answer. '.repeat(40))));
       // Kill once the batch has made some progress.
       const deadline = Date.now() + 60_000;
@@ -122,7 +122,9 @@ export default async function kill9(): Promise<boolean> {
       process.kill(server.pid, 'SIGKILL');
       await server.exited;
       const orphans = childProcesses(server.pid);
-      await Promise.all([...uploads, ...streams]);
+      const uploadStatuses = await Promise.all(uploads);
+      await Promise.all(streams);
+      const finishedSlow = uploadStatuses.filter((st) => st === 200).length;
       const parts = fs.readdirSync(path.join(dataDir, 'files')).filter((n) => n.endsWith('.part')).length;
       const check = integrity(dataDir);
       line(
@@ -137,15 +139,20 @@ export default async function kill9(): Promise<boolean> {
       const c2 = client();
       const listed = (await c2.files.list()).data;
       let wrong = 0;
+      let slowListed = 0;
       for (const f of listed) {
         const bytes = Buffer.from(await (await c2.files.content(f.id)).arrayBuffer());
         if (bytes.length !== f.bytes) wrong++;
         const want = whole.get(f.id);
         if (want && crypto.createHash('sha256').update(bytes).digest('hex') !== want) wrong++;
-        if (f.filename === 'slow.bin') wrong++;
+        if (f.filename === 'slow.bin') slowListed++;
       }
+      if (slowListed !== finishedSlow) wrong++;
       const missing = [...whole.keys()].filter((id) => !listed.some((f) => f.id === id));
-      line('  after restart: files listed / not whole / lost', `${listed.length} / ${wrong} / ${missing.length}`);
+      line(
+        '  after restart: files listed / not whole / lost',
+        `${listed.length} / ${wrong} / ${missing.length} (cut uploads listed: ${slowListed - finishedSlow})`,
+      );
       if (wrong > 0 || missing.length > 0) fail('a listed file is not whole, a cut upload is listed, or a finished upload was lost');
     }
     // Every batch completes, each line exactly once.
