@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { ContentFilterError } from '../safety/azure.js';
 import { ApiError, isDiskFull } from './errors.js';
 
@@ -42,12 +42,29 @@ export function toApiError(error: unknown, bodyLimit: number): ApiError {
 /** True when the error is the work being cancelled (an abort, or `ApiError.cancelled`), not a failure. */
 function isCancellation(error: unknown): boolean {
   const e = error as { name?: string; code?: string } | null;
-  return e?.name === 'AbortError' || (error instanceof ApiError && error.code === 'request_cancelled');
+  // A stream of the request or the response closed under the work because the client left.
+  return e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (error instanceof ApiError && error.code === 'request_cancelled');
 }
 
 /** True when the client's connection is gone (it disconnected before the response was complete). */
 function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
   return request.raw.destroyed || request.raw.socket?.destroyed === true || (reply.raw.destroyed && !reply.raw.writableFinished);
+}
+
+/**
+ * Fastify's per-request log lines, except that a response cut short because the client left
+ * (Fastify reports it as an error, `ERR_STREAM_PREMATURE_CLOSE`, "request errored") is logged at
+ * info as a 499, like the disconnects the error handler sees: not a server error, and not to
+ * hide real ones. Pass `new RequestLogController()` as Fastify's `logController` option.
+ */
+export class RequestLogController extends LogController {
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (error && !this.isLogDisabled(request) && (clientGone(request, reply) || (error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE')) {
+      reply.log.info({ status: 499, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'client disconnected before the response was complete');
+      return;
+    }
+    super.requestCompleted(error, request, reply, metadata);
+  }
 }
 
 /** The one place errors become responses. */
