@@ -7,29 +7,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTinyGguf } from '../../test/fixtures/models/make-tiny-gguf.js';
+import { freePort } from '../../test/helpers/redis.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SPEECH_FIXTURE = path.join(ROOT, 'test', 'fixtures', 'speech');
 
 /** One sentence, the same for every speech figure (about 5 s of audio). */
 export const SPEECH_TEXT = 'Parley turns text into speech on your own machine, with the voices you already know.';
-
-/** A free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh temp folder. */
 export function tempDir(prefix: string): string {

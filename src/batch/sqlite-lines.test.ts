@@ -7,6 +7,7 @@ import type { Store } from '../store/db.js';
 import { openTempStore } from '../store/test-support.js';
 import { BatchStore } from './batch-store.js';
 import { Coordinator } from './coordinator.js';
+import type { LineRunner } from './execute.js';
 import { SqliteLineExecutor, sqliteTransport } from './sqlite-lines.js';
 
 const OWNER = hashApiKey('sk-lines');
@@ -40,6 +41,11 @@ describe('the embedded line executor on a failing disk', () => {
     }
   }
 
+  function startExecutor(runLine: LineRunner): void {
+    executor = new SqliteLineExecutor({ batches, runLine, workerId: 'w/1', concurrency: 1, pollMs: 20, heartbeatMs: 1_000, log });
+    executor.start();
+  }
+
   async function batchOf(ids: string[]) {
     const text = `${ids.map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/audio/speech', body: { input: id } })).join('\n')}\n`;
     const file = await store.files.create({ purpose: 'batch', filename: 'in.jsonl', stream: Readable.from([Buffer.from(text)]), apiKeyHash: OWNER });
@@ -63,16 +69,7 @@ describe('the embedded line executor on a failing disk', () => {
       }
       return commit(...args);
     };
-    executor = new SqliteLineExecutor({
-      batches,
-      runLine: async (l) => ({ state: 'done', statusCode: 200, line: JSON.stringify({ custom_id: l.customId }) }),
-      workerId: 'w/1',
-      concurrency: 1,
-      pollMs: 20,
-      heartbeatMs: 1_000,
-      log,
-    });
-    executor.start();
+    startExecutor(async (l) => ({ state: 'done', statusCode: 200, line: JSON.stringify({ custom_id: l.customId }) }));
     const done = await until(
       () => batches.find(b.id)!,
       (x) => x.status === 'completed',
@@ -89,21 +86,12 @@ describe('the embedded line executor on a failing disk', () => {
       (s) => s === 'in_progress',
     );
     const runs = new Map<string, number>();
-    executor = new SqliteLineExecutor({
-      batches,
-      runLine: async (l) => {
-        const n = (runs.get(l.customId) ?? 0) + 1;
-        runs.set(l.customId, n);
-        if (l.customId === 'a' && n === 1) return { state: 'failed', statusCode: 507, line: JSON.stringify({ custom_id: l.customId, status: 507 }) };
-        return { state: 'done', statusCode: 200, line: JSON.stringify({ custom_id: l.customId }) };
-      },
-      workerId: 'w/1',
-      concurrency: 1,
-      pollMs: 20,
-      heartbeatMs: 1_000,
-      log,
+    startExecutor(async (l) => {
+      const n = (runs.get(l.customId) ?? 0) + 1;
+      runs.set(l.customId, n);
+      if (l.customId === 'a' && n === 1) return { state: 'failed', statusCode: 507, line: JSON.stringify({ custom_id: l.customId, status: 507 }) };
+      return { state: 'done', statusCode: 200, line: JSON.stringify({ custom_id: l.customId }) };
     });
-    executor.start();
     const done = await until(
       () => batches.find(b.id)!,
       (x) => x.status === 'completed',
