@@ -1,4 +1,4 @@
-import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ContentFilterError } from '../safety/azure.js';
 import { ApiError, isDiskFull } from './errors.js';
 
@@ -49,22 +49,6 @@ function isCancellation(error: unknown): boolean {
 /** True when the client's connection is gone (it disconnected before the response was complete). */
 function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
   return request.raw.destroyed || request.raw.socket?.destroyed === true || (reply.raw.destroyed && !reply.raw.writableFinished);
-}
-
-/**
- * Fastify's per-request log lines, except that a response cut short because the client left
- * (Fastify reports it as an error, `ERR_STREAM_PREMATURE_CLOSE`, "request errored") is logged at
- * info as a 499, like the disconnects the error handler sees: not a server error, and not to
- * hide real ones. Pass `new RequestLogController()` as Fastify's `logController` option.
- */
-export class RequestLogController extends LogController {
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
-    if (error && !this.isLogDisabled(request) && (clientGone(request, reply) || (error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE')) {
-      reply.log.info({ status: 499, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'client disconnected before the response was complete');
-      return;
-    }
-    super.requestCompleted(error, request, reply, metadata);
-  }
 }
 
 /** The one place errors become responses. */

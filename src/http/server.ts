@@ -6,7 +6,7 @@ import type { Services } from '../runtime/services.js';
 import { installAdmission } from './admission.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
-import { installErrorHandling, RequestLogController } from './error-handler.js';
+import { installErrorHandling } from './error-handler.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { azureRoutes } from './routes/azure.js';
 import { batchRoutes } from './routes/batches.js';
@@ -35,7 +35,6 @@ export async function buildApp(services: Services, options: { logger?: boolean |
     genReqId: newRequestId,
     requestIdHeader: false,
     return503OnClosing: true,
-    logController: new RequestLogController(),
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
