@@ -14,6 +14,7 @@ import {
   childProcesses,
   closedLoop,
   conditions,
+  fdKinds,
   health,
   line,
   openFds,
@@ -71,6 +72,7 @@ export default async function disconnect(): Promise<boolean> {
     // Warm up so that engine loads are not what the storm measures.
     await closedLoop(server.url, (i) => [speechRequest('aac'), chatRequest(), transcriptionRequest()][i % 3]!, { concurrency: 1, total: 3 });
     const fds0 = openFds(server.pid);
+    const kinds0 = fdKinds(server.pid);
     // tsx's esbuild service (this suite runs the server from source) is there from the start: only new children count.
     const baseline = new Set(childProcesses(server.pid).map(([pid]) => pid));
     const rss0 = rssMb(server.pid);
@@ -94,7 +96,11 @@ export default async function disconnect(): Promise<boolean> {
       `requests in flight ${JSON.stringify(inFlight)}, engines running ${h.engines.running}, queued ${h.engines.queued}`,
     );
     line('child processes after', children);
-    line('open fds before / after', `${fds0} / ${openFds(server.pid)}`);
+    const fdsAfter = openFds(server.pid);
+    await sleep(10_000);
+    line('open fds before / after / 10 s later', `${fds0} / ${fdsAfter} / ${openFds(server.pid)}`);
+    const kinds1 = fdKinds(server.pid);
+    line('fds gained, by kind', Object.fromEntries(Object.entries(kinds1).flatMap(([k, n]) => (n !== (kinds0[k] ?? 0) ? [[k, n - (kinds0[k] ?? 0)]] : []))));
     line('RSS before / after', `${rss0.toFixed(0)} / ${rssMb(server.pid).toFixed(0)} MB`);
     const after = await closedLoop(server.url, (i) => [speechRequest('mp3'), chatRequest(), transcriptionRequest()][i % 3]!, { concurrency: 3, total: 6 });
     line('complete requests after the storm', summarize(after.outcomes, after.elapsedMs).byStatus);

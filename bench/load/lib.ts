@@ -177,6 +177,24 @@ export function openFds(pid: number): number {
   }
 }
 
+/** What the open fds of a process point at, grouped (`socket`, `anon_inode:[eventfd]`, a path), with counts. */
+export function fdKinds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const k = fs.readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/:\[\d+\]$/, '');
+        out[k] = (out[k] ?? 0) + 1;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // process gone
+  }
+  return out;
+}
+
 /** What one request needs. */
 export interface RequestSpec {
   method?: string;
