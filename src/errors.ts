@@ -118,6 +118,22 @@ export class ApiError extends Error {
     return new ApiError({ status: 503, type: 'server_error', code: 'engine_unavailable', param: null, message, cause });
   }
 
+  /**
+   * 507 `insufficient_storage`: the server's disk (or its quota) is full, so what had to be kept
+   * could not be written; nothing half-written is kept. Not the client's fault; retry later.
+   */
+  static insufficientStorage(cause?: unknown): ApiError {
+    return new ApiError({
+      status: 507,
+      type: 'server_error',
+      code: 'insufficient_storage',
+      param: null,
+      message: 'The server has no room left to store this request’s data. Please retry later.',
+      cause,
+      headers: { 'retry-after': '60' },
+    });
+  }
+
   /** 500 with OpenAI's generic wording; the cause goes to the log, never to the client. */
   static internal(cause?: unknown): ApiError {
     return new ApiError({
@@ -157,6 +173,17 @@ export function listQuoted(values: readonly string[]): string {
   const q = values.map((v) => `'${v}'`);
   if (q.length <= 2) return q.join(' and ');
   return `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}`;
+}
+
+/** Error codes meaning "the disk is full": the OS's (ENOSPC, EDQUOT) and SQLite's (SQLITE_FULL). */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when `error`, or an error in its `cause` chain, says the disk is full. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (DISK_FULL.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
 }
 
 /** True for an ApiError (also across module copies). */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { MAX_FILE_BYTES } from '../src/store/files.js';
 import { expectApiError } from './helpers/errors.js';
@@ -205,5 +206,118 @@ describe('the /v1/files endpoints through the official SDK', () => {
     const res = await fetch(`${server.url}/openai/files`, { headers: { 'api-key': KEY_A } });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as any).error.param, 'api-version');
+  });
+});
+
+describe("each key's file storage quota (PARLEY_FILES_QUOTA_BYTES), through the official SDK", () => {
+  const QUOTA = 4096;
+  let server: TestServer;
+  let a: OpenAI;
+  let b: OpenAI;
+  before(async () => {
+    server = await startTestServer({ PARLEY_API_KEYS: `${KEY_A},${KEY_B}`, PARLEY_FILES_QUOTA_BYTES: String(QUOTA) });
+    a = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_A, maxRetries: 0 });
+    b = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_B, maxRetries: 0 });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('refuses an upload past the quota with a 400 naming file (OpenAI answers its storage limit with a 400), keeps nothing, and frees room on delete', async () => {
+    const three = Buffer.alloc(3000, 'a');
+    const kept = await a.files.create({ file: await toFile(three, 'batch-input.jsonl'), purpose: 'batch' });
+    const before = storedNames(server).length;
+    const err = await expectApiError(
+      a.files.create({ file: await toFile(Buffer.alloc(2000, 'b'), 'more.jsonl'), purpose: 'batch' }),
+      400,
+      'storage_quota_exceeded',
+      'file',
+    );
+    assert.match(err.message, /quota/);
+    assert.equal(storedNames(server).length, before);
+    assert.deepEqual(
+      (await a.files.list()).data.map((f) => f.id),
+      [kept.id],
+    );
+    // Another key is not affected by this one's files.
+    await b.files.create({ file: await toFile(three, 'b.jsonl'), purpose: 'user_data' });
+    // The same through Azure's route.
+    const azure = new AzureOpenAI({ endpoint: server.url, apiKey: KEY_A, apiVersion: '2025-01-01-preview', maxRetries: 0 });
+    await expectApiError(
+      azure.files.create({ file: await toFile(Buffer.alloc(2000, 'c'), 'azure.jsonl'), purpose: 'batch' }),
+      400,
+      'storage_quota_exceeded',
+      'file',
+    );
+    // What fits still fits; deleting makes room.
+    await a.files.create({ file: await toFile(Buffer.alloc(1000, 'd'), 'fits.jsonl'), purpose: 'batch' });
+    await a.files.delete(kept.id);
+    await a.files.create({ file: await toFile(Buffer.alloc(3000, 'e'), 'again.jsonl'), purpose: 'batch' });
+  });
+
+  test('refuses an upload whose length exceeds the room left before reading it, and a chunked one as its bytes pass the quota', async () => {
+    const big = Buffer.alloc(200_000, 'x');
+    await expectApiError(b.files.create({ file: await toFile(big, 'big.jsonl'), purpose: 'batch' }), 400, 'storage_quota_exceeded', 'file');
+    // No Content-Length: the bytes themselves pass the quota.
+    const boundary = 'quota-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="x.jsonl"\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${server.url}/v1/files`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY_B}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write(head);
+      for (let i = 0; i < 20; i++) req.write(Buffer.alloc(1000, 'y'));
+      req.end(tail);
+    });
+    assert.equal(status.code, 400);
+    assert.equal(JSON.parse(status.body).error.code, 'storage_quota_exceeded');
+    assert.equal(JSON.parse(status.body).error.param, 'file');
+    assert.ok(!storedNames(server).some((n) => n.endsWith('.part')));
+  });
+});
+
+describe('uploads on a full disk, through the official SDK', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ PARLEY_API_KEYS: KEY_A });
+  });
+  after(async () => {
+    mock.restoreAll();
+    await server.close();
+  });
+
+  test('answer 507 insufficient_storage (not a 400 or 500), keep nothing, and work again once there is room', async () => {
+    const a = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY_A, maxRetries: 0 });
+    const open = fsp.open.bind(fsp);
+    // Every upload's bytes go to a `.part` file first: its writes fail as on a full disk.
+    const opened = mock.method(fsp, 'open', async (file: string, ...rest: unknown[]) => {
+      const fh = await (open as (...a: unknown[]) => Promise<fsp.FileHandle>)(file, ...rest);
+      if (String(file).endsWith('.part')) {
+        fh.write = (async () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+        }) as unknown as fsp.FileHandle['write'];
+      }
+      return fh;
+    });
+    const err = await expectApiError(
+      a.files.create({ file: await toFile(Buffer.alloc(100_000, 'z'), 'full.jsonl'), purpose: 'batch' }),
+      507,
+      'insufficient_storage',
+    );
+    assert.equal(err.headers?.get('retry-after') !== null, true);
+    assert.deepEqual(storedNames(server), []);
+    opened.mock.restore();
+    const ok = await a.files.create({ file: await toFile(JSONL, 'room.jsonl'), purpose: 'batch' });
+    assert.equal(ok.bytes, JSONL.length);
   });
 });

@@ -159,6 +159,49 @@ describe('reliability under load and abuse', () => {
     assert.deepEqual([health.running, health.queued], [0, 0], 'no engine job left running');
   });
 
+  test('a client that leaves a streamed transcription is not logged as a server error', async () => {
+    const clip = fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'speech', 'allison-conf-adminmenu.wav'));
+    const form = new FormData();
+    form.append('model', 'whisper-1');
+    form.append('stream', 'true');
+    form.append('file', new Blob([new Uint8Array(clip)]), 'long.wav');
+    const encoded = new Response(form);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const before = log.length;
+    // Leave at several points: while decoding, while recognising (the events may not have started).
+    for (const afterMs of [30, 150, 400, 900]) {
+      await new Promise<void>((resolve) => {
+        const req = http.request(`${server.url}/v1/audio/transcriptions`, {
+          method: 'POST',
+          headers: { 'content-type': encoded.headers.get('content-type')! },
+        });
+        req.on('error', () => undefined);
+        req.on('finish', () =>
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, afterMs),
+        );
+        req.end(body);
+      });
+    }
+    const engines = async () => ((await (await fetch(`${server.url}/health`)).json()) as { engines: { running: number; queued: number } }).engines;
+    let health = await engines();
+    for (let i = 0; i < 100 && health.running + health.queued > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await engines();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(
+      log
+        .slice(before)
+        .filter((l) => l.level >= 50)
+        .map((l) => `${l.msg}: ${JSON.stringify(l.err ?? '')}`),
+      [],
+      'nothing logged as an error',
+    );
+  });
+
   test('retries an overloaded request the way the official SDK does: after retry-after', async () => {
     const engines = server.runtime.services.engines();
     const original = engines.speaker;

@@ -38,6 +38,8 @@ export class SqliteLineExecutor {
   #stopping = false;
   #slots: Promise<void>[] = [];
   readonly #waiters = new Set<() => void>();
+  /** Backoff pauses, cut short by `stop`. */
+  readonly #stopWaiters = new Set<() => void>();
   #heartbeat: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -67,6 +69,7 @@ export class SqliteLineExecutor {
     this.#unsubscribe?.();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#wakeAll();
+    for (const w of [...this.#stopWaiters]) w();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(this.#slots), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
@@ -103,21 +106,52 @@ export class SqliteLineExecutor {
         continue;
       }
       const result = await this.#o.runLine(line);
+      if (!(await this.#record(line, result))) return;
+    }
+  }
+
+  /**
+   * Records a line's result. A result that says the disk is full (507) is not an answer: the line
+   * is handed back and run again once there is room. When the store cannot be written (a full
+   * disk), the result is kept and the write retried with backoff until it works, so the line
+   * neither stays `running` under this live worker forever nor waits for a restart. False when
+   * the executor stopped meanwhile: the line then stays running under this worker's id and is run
+   * again after a restart; nothing is recorded twice.
+   */
+  async #record(line: ClaimedLine, result: LineResult & { statusCode: number | null }): Promise<boolean> {
+    const { batches, workerId } = this.#o;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 30_000)) {
       try {
-        if (this.#stopping && isInterrupted(result)) {
+        if ((this.#stopping && isInterrupted(result)) || result.statusCode === 507) {
           batches.release(line.batchId, line.lineNo, workerId);
-          continue;
+          if (result.statusCode === 507) await this.#pause(5_000);
+          return !this.#stopping;
         }
         const committed = batches.commit(line.batchId, line.lineNo, result);
         if (committed && !batches.hasUnfinished(line.batchId)) batches.nudge();
         this.#o.onLine?.(line, result);
+        return true;
       } catch (e) {
-        // The store closed under us (shutdown) or the disk failed: the line stays running under
-        // this worker and is run again after a restart; nothing was recorded twice.
-        this.#o.log.warn({ err: e, batch: line.batchId, line: line.lineNo }, 'batch line result not recorded');
-        if (this.#stopping) return;
+        this.#o.log.warn({ err: e, batch: line.batchId, line: line.lineNo }, 'batch line result not recorded yet; retrying');
+        if (this.#stopping) return false;
+        await this.#pause(delay);
       }
     }
+  }
+
+  /** Waits `ms`, or less when the executor stops. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#stopWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      if (this.#stopping) done();
+      else this.#stopWaiters.add(done);
+    });
   }
 }
 

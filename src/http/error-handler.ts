@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from './errors.js';
+import { ApiError, isDiskFull } from './errors.js';
 
 /** Maps anything thrown by a route, by Fastify or by a plugin to an ApiError. Nothing matches on message text. */
 export function toApiError(error: unknown, bodyLimit: number): ApiError {
-  if (error instanceof ApiError) return error;
+  if (error instanceof ApiError) return error.status === 500 && isDiskFull(error.cause) ? ApiError.insufficientStorage(error.cause) : error;
+  if (isDiskFull(error)) return ApiError.insufficientStorage(error);
   const fe = error as Partial<FastifyError> & { name?: string };
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -45,7 +46,8 @@ function hasAzureForm(error: ApiError): error is ApiError & { toAzureWire(): unk
 /** True when the error is the work being cancelled (an abort, or `ApiError.cancelled`), not a failure. */
 function isCancellation(error: unknown): boolean {
   const e = error as { name?: string; code?: string } | null;
-  return e?.name === 'AbortError' || (error instanceof ApiError && error.code === 'request_cancelled');
+  // A stream of the request or the response closed under the work because the client left.
+  return e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || (error instanceof ApiError && error.code === 'request_cancelled');
 }
 
 /** True when the client's connection is gone (it disconnected before the response was complete). */
@@ -76,6 +78,9 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       reply.raw.destroy();
       return;
     }
+    // The body was not read to its end (an upload refused or failed midway): the connection cannot
+    // carry another request, so say so rather than let a keep-alive client reuse a socket about to be reset.
+    if (!request.raw.complete) reply.header('connection', 'close');
     // Azure routes answer in Azure's own form where it has one: a blocked prompt (innererror,
     // content_filter_result), a key's 429 ({"error": {"code": "429", …}}).
     const body = hasAzureForm(apiError) && request.url.startsWith('/openai/') ? apiError.toAzureWire() : apiError.toWire();

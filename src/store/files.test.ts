@@ -111,6 +111,54 @@ describe('file store', () => {
     assert.equal(source.destroyed, true);
   });
 
+  it("refuses an upload past its owner's quota with a 400 naming file, keeps nothing, and counts only that owner's live files", async () => {
+    await store.files.create({ purpose: 'batch', filename: 'a', stream: chunks('123456'), quotaBytes: 10, apiKeyHash: alice });
+    const source = chunks('12345', 'never read');
+    await assert.rejects(
+      store.files.create({ purpose: 'batch', filename: 'b', stream: source, quotaBytes: 10, apiKeyHash: alice }),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === 'file' && e.code === 'storage_quota_exceeded' && /quota/.test(e.message),
+    );
+    assert.equal(source.destroyed, true);
+    assert.equal(store.files.list({ keyHash: alice }).data.length, 1);
+    assert.equal(filesDir().length, 1);
+    assert.equal(store.files.usedBytes(alice), 6);
+    // Another key has its own quota; exactly filling one's own is allowed.
+    await store.files.create({ purpose: 'batch', filename: 'c', stream: chunks('1234567890'), quotaBytes: 10, apiKeyHash: bob });
+    await store.files.create({ purpose: 'batch', filename: 'd', stream: chunks('1234'), quotaBytes: 10, apiKeyHash: alice });
+    // Full: refused before a byte is read.
+    await assert.rejects(store.files.create({ purpose: 'batch', filename: 'e', stream: chunks(''), quotaBytes: 10, apiKeyHash: alice }), /quota/);
+    // Deleting frees the space.
+    const first = store.files.list({ keyHash: alice, order: 'asc' }).data[0]!;
+    await store.files.delete(first.id, alice);
+    assert.equal(store.files.usedBytes(alice), 4);
+    await store.files.create({ purpose: 'batch', filename: 'f', stream: chunks('123456'), quotaBytes: 10, apiKeyHash: alice });
+  });
+
+  it('counts uploads in flight against the quota, so two at once cannot both fill the same room', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* slow() {
+      yield Buffer.from('123456');
+      await gate;
+      yield Buffer.from('7');
+    }
+    const first = store.files.create({ purpose: 'batch', filename: 'a', stream: slow(), quotaBytes: 10, apiKeyHash: alice });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(store.files.usedBytes(alice), 6);
+    await assert.rejects(store.files.create({ purpose: 'batch', filename: 'b', stream: chunks('12345'), quotaBytes: 10, apiKeyHash: alice }), /quota/);
+    release();
+    assert.equal((await first).bytes, 7);
+    assert.equal(store.files.usedBytes(alice), 7);
+    // A failed upload gives its reservation back.
+    await assert.rejects(store.files.create({ purpose: Promise.resolve('karaoke'), filename: 'c', stream: chunks('12'), quotaBytes: 10, apiKeyHash: alice }));
+    assert.equal(store.files.usedBytes(alice), 7);
+  });
+
+  it('never refuses files written without a quota (batch output)', async () => {
+    await store.files.create({ purpose: 'batch_output', filename: 'out', stream: chunks('1234567890', '12345'), apiKeyHash: alice });
+    assert.equal(store.files.usedBytes(alice), 15);
+  });
+
   it('leaves nothing behind when the upload stream fails', async () => {
     const failing = new Readable({
       read() {

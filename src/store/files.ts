@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Statement } from 'better-sqlite3';
-import { ApiError } from '../errors.js';
+import { ApiError, isDiskFull } from '../errors.js';
 import { checkKeyHash, type StoreContext, unixSeconds } from './context.js';
 
 /**
@@ -68,6 +68,13 @@ export interface FileCreateParams {
   stream: Readable | AsyncIterable<Uint8Array | string>;
   /** Size limit in bytes (default `MAX_FILE_BYTES`); over it → 413 naming `file`, nothing kept. */
   maxBytes?: number;
+  /**
+   * The owner's storage quota in bytes: the owner's live files (uploads and outputs alike) plus
+   * its uploads in flight in this process, plus this one, may not pass it; past it → 400
+   * `storage_quota_exceeded` naming `file`, nothing kept. Undefined = no quota (files Parley
+   * writes itself, such as batch output, are never refused).
+   */
+  quotaBytes?: number;
   /** Owner: sha256 hex of the API key (`hashApiKey`), or null for anonymous. */
   apiKeyHash: string | null;
 }
@@ -164,6 +171,19 @@ function describeBytes(n: number): string {
   return Number.isInteger(mib) ? `${mib} MB` : `${n} bytes`;
 }
 
+/**
+ * 400 for an upload past its owner's storage quota. OpenAI answers its own (organisation-wide)
+ * storage limit with a 400 `invalid_request_error` ("You have exceeded your file storage quota…"),
+ * not a 413: the request is not too large, the account is full.
+ */
+export function storageQuotaExceeded(quotaBytes: number, usedBytes: number): ApiError {
+  const message =
+    quotaBytes === 0
+      ? 'File uploads are disabled for this API key (its file storage quota is 0 bytes).'
+      : `You have exceeded your file storage quota: this API key may store ${describeBytes(quotaBytes)} of files and already uses ${usedBytes} bytes. Please delete old files or upload a smaller file.`;
+  return ApiError.invalidRequest('file', message, 'storage_quota_exceeded');
+}
+
 interface FileRow {
   seq: number;
   id: string;
@@ -213,6 +233,9 @@ export class FileStore {
   readonly #getSeq: Statement<[string, string | null], { seq: number }>;
   readonly #markDeleted: Statement<[number, string, string | null]>;
   readonly #isLive: Statement<[string], { one: number }>;
+  readonly #usedBy: Statement<[string | null], { used: number }>;
+  /** Bytes of uploads being written now, per owner ('' = anonymous): reserved against the quota. */
+  readonly #inFlight = new Map<string, number>();
 
   /** Use `store.files`. */
   constructor(ctx: StoreContext) {
@@ -226,6 +249,23 @@ export class FileStore {
     this.#getSeq = db.prepare('SELECT seq FROM files WHERE id = ? AND owner IS ?');
     this.#markDeleted = db.prepare('UPDATE files SET deleted_at = ? WHERE id = ? AND owner IS ? AND deleted_at IS NULL');
     this.#isLive = db.prepare('SELECT 1 AS one FROM files WHERE id = ? AND deleted_at IS NULL');
+    this.#usedBy = db.prepare<[string | null], { used: number }>('SELECT COALESCE(SUM(bytes), 0) AS used FROM files WHERE owner IS ? AND deleted_at IS NULL');
+  }
+
+  /**
+   * Bytes the owner's files take: live files on record plus uploads being written now by this
+   * process (what the storage quota is checked against).
+   */
+  usedBytes(keyHash: string | null): number {
+    const owner = checkKeyHash(keyHash, 'keyHash');
+    return (this.#usedBy.get(owner)?.used ?? 0) + (this.#inFlight.get(owner ?? '') ?? 0);
+  }
+
+  #reserve(owner: string | null, delta: number): void {
+    const k = owner ?? '';
+    const n = (this.#inFlight.get(k) ?? 0) + delta;
+    if (n === 0) this.#inFlight.delete(k);
+    else this.#inFlight.set(k, n);
   }
 
   /** Where a file's bytes live (whether or not it exists). */
@@ -245,55 +285,76 @@ export class FileStore {
     const owner = checkKeyHash(params.apiKeyHash);
     const maxBytes = params.maxBytes ?? MAX_FILE_BYTES;
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+    const quota = params.quotaBytes;
+    if (quota !== undefined && (!Number.isInteger(quota) || quota < 0)) throw new RangeError(`quotaBytes must be a non-negative integer, got ${quota}`);
     const filename = sanitizeFilename(params.filename);
     const id = params.id ?? newFileId();
     const finalPath = path.join(this.dir, id);
     const partPath = `${finalPath}.part`;
 
-    let bytes = 0;
-    const fh = await fsp.open(partPath, 'wx', 0o600);
+    if (quota !== undefined) {
+      const used = this.usedBytes(owner);
+      // A full quota refuses before a byte is read (the stream is left to the caller to drain).
+      if (used >= quota) throw storageQuotaExceeded(quota, used);
+    }
+    // Bytes reserved against the quota while writing; released once the row counts them (or they are gone).
+    let reserved = 0;
     try {
+      let bytes = 0;
+      const fh = await fsp.open(partPath, 'wx', 0o600);
       try {
-        for await (const chunk of params.stream) {
-          const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-          bytes += buf.byteLength;
-          // Checked before writing, so an oversize upload stops at the first chunk past the limit
-          // (leaving the loop destroys the source stream).
-          if (bytes > maxBytes) {
-            throw ApiError.tooLarge(`The file is too large: the maximum file size is ${describeBytes(maxBytes)}.`, 'file');
+        try {
+          for await (const chunk of params.stream) {
+            const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+            bytes += buf.byteLength;
+            // Checked before writing, so an oversize upload stops at the first chunk past the limit
+            // (leaving the loop destroys the source stream).
+            if (bytes > maxBytes) {
+              throw ApiError.tooLarge(`The file is too large: the maximum file size is ${describeBytes(maxBytes)}.`, 'file');
+            }
+            if (quota !== undefined) {
+              // Others' uploads in flight count, so two concurrent uploads cannot both fit in one gap.
+              const used = this.usedBytes(owner);
+              if (used + buf.byteLength > quota) throw storageQuotaExceeded(quota, used - (bytes - buf.byteLength));
+              this.#reserve(owner, buf.byteLength);
+              reserved += buf.byteLength;
+            }
+            await writeAll(fh, buf);
           }
-          await writeAll(fh, buf);
+          await fh.sync();
+        } finally {
+          await fh.close();
         }
-        await fh.sync();
-      } finally {
-        await fh.close();
+        await fsp.rename(partPath, finalPath);
+      } catch (e) {
+        await fsp.rm(partPath, { force: true });
+        // A full disk is the server's condition, not a broken upload: say so (507), whoever reads the error.
+        throw isDiskFull(e) ? ApiError.insufficientStorage(e) : e;
       }
-      await fsp.rename(partPath, finalPath);
-    } catch (e) {
-      await fsp.rm(partPath, { force: true });
-      throw e;
-    }
-    let purpose: FilePurpose;
-    try {
-      const given = await params.purpose;
-      if (!isPurpose(given)) throw ApiError.invalidValue('purpose', given, FILE_PURPOSES);
-      purpose = given;
-    } catch (e) {
-      await fsp.rm(finalPath, { force: true });
-      throw e;
-    }
+      let purpose: FilePurpose;
+      try {
+        const given = await params.purpose;
+        if (!isPurpose(given)) throw ApiError.invalidValue('purpose', given, FILE_PURPOSES);
+        purpose = given;
+      } catch (e) {
+        await fsp.rm(finalPath, { force: true });
+        throw e;
+      }
 
-    const createdAt = unixSeconds(this.#ctx.now());
-    try {
-      await fsyncDir(this.dir);
-      this.#ctx.durable(() => {
-        this.#insert.run(id, owner, purpose, filename, bytes, createdAt);
-      });
-    } catch (e) {
-      await fsp.rm(finalPath, { force: true });
-      throw e;
+      const createdAt = unixSeconds(this.#ctx.now());
+      try {
+        await fsyncDir(this.dir);
+        this.#ctx.durable(() => {
+          this.#insert.run(id, owner, purpose, filename, bytes, createdAt);
+        });
+      } catch (e) {
+        await fsp.rm(finalPath, { force: true });
+        throw isDiskFull(e) ? ApiError.insufficientStorage(e) : e;
+      }
+      return { id, bytes, createdAt, filename, purpose, status: 'processed' };
+    } finally {
+      if (reserved > 0) this.#reserve(owner, -reserved);
     }
-    return { id, bytes, createdAt, filename, purpose, status: 'processed' };
   }
 
   /** The file's metadata, or undefined when unknown, deleted, or another key's. */

@@ -15,6 +15,7 @@ export {
   MAX_FILE_BYTES,
   MAX_LIST_LIMIT,
   sanitizeFilename,
+  storageQuotaExceeded,
 } from './files.js';
 export { type KeyRecord, KeyStore, type LimitAsk, type LimitCounts } from './keys.js';
 export {

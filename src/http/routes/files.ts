@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../runtime/services.js';
-import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT } from '../../store/files.js';
+import { type FileRecord, MAX_FILE_BYTES, MAX_LIST_LIMIT, storageQuotaExceeded } from '../../store/files.js';
 import { ApiError } from '../errors.js';
 import { apiVersion, type ResourceRouteOptions } from '../mount.js';
 import { multipartError, multipartParts } from '../multipart.js';
@@ -51,6 +51,14 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
       throw ApiError.tooLarge(`The file is too large: the maximum file size is ${MAX_FILE_BYTES / 1024 / 1024} MB.`, 'file');
     }
     const apiKeyHash = request.owner;
+    // The key's storage quota (limits.filesBytesPerOwner): an upload that cannot fit is refused
+    // before its body is read when the declared length says so, else as soon as the bytes pass it.
+    const quotaBytes = services.config.limits.filesBytesPerOwner;
+    const used = files.usedBytes(apiKeyHash);
+    if (used >= quotaBytes || (Number.isFinite(declared) && declared > quotaBytes - used + MULTIPART_OVERHEAD)) {
+      reply.header('connection', 'close');
+      throw storageQuotaExceeded(quotaBytes, used);
+    }
     const fields = new Map<string, string>();
     // The purpose may come after the file: the bytes stream to disk meanwhile, and the purpose
     // is settled (or the upload refused and removed) once the form has been read.
@@ -70,7 +78,14 @@ export function mountFileRoutes(app: FastifyInstance, services: Services, option
           if (known !== undefined && !(UPLOAD_PURPOSES as readonly string[]).includes(known)) throw ApiError.invalidValue('purpose', known, UPLOAD_PURPOSES);
           // The store waits for the purpose until the whole form has been read, so that a form
           // cut short after the file never leaves a (truncated) file behind.
-          creating = files.create({ purpose: laterPurpose, filename: part.filename || 'file', stream: part.file, apiKeyHash, maxBytes: MAX_FILE_BYTES });
+          creating = files.create({
+            purpose: laterPurpose,
+            filename: part.filename || 'file',
+            stream: part.file,
+            apiKeyHash,
+            maxBytes: MAX_FILE_BYTES,
+            quotaBytes,
+          });
           creating.catch(() => undefined);
           // A part cut short closes without 'end': give the upload up (the store then removes
           // what it wrote, and rejects; an error of the store's own, a 413, comes first).

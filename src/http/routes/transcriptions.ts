@@ -107,6 +107,8 @@ export function transcriptionRoutes(app: FastifyInstance, services: Services, op
       .then(
         (t) => events.push({ type: 'transcript.text.done', text: t.text }),
         (error: unknown) => {
+          // The client left and the recognition stopped because of it: nobody to tell, nothing failed.
+          if (ctx.scope.signal.aborted) return;
           const e = error instanceof ApiError ? error : ApiError.internal(error);
           if (e.status >= 500) reply.log.error({ err: e.cause ?? error }, 'transcription stream failed');
           events.push({ type: 'error', error: e.toWire().error });
