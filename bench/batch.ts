@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type OpenAI from 'openai';
-import { createTtsEngine } from '../src/engines/tts/registry.js';
+import { createTtsEngine, resolveTtsEngine } from '../src/engines/tts/registry.js';
 import { type InputLine, readResults, submitBatch, waitForBatch } from '../test/helpers/batch.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { startTestServer, tempDir } from '../test/helpers/server.js';
@@ -67,7 +67,11 @@ export default async function run(): Promise<void> {
   // 1. Embedded batch vs the engine called directly.
   const server = await startTestServer({ PARLEY_LOG_LEVEL: 'silent' });
   const cores = server.config.concurrency;
-  const engine = await createTtsEngine(server.config.tts.engine, { modelsDir: server.config.modelsDir!, concurrency: cores });
+  const engine = await createTtsEngine(
+    // The engine the server's TTS setting resolves to (auto: the best installed; flite here).
+    (await resolveTtsEngine(server.config.tts.engine, { modelsDir: server.config.modelsDir!, concurrency: cores })).id,
+    { modelsDir: server.config.modelsDir!, concurrency: cores },
+  );
   const map = engine.defaultVoiceMap();
   const direct = async (parallel: number) => {
     const t = performance.now();

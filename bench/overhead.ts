@@ -1,7 +1,9 @@
 /**
- * Overhead of metering (`npm run bench -- overhead`): the same requests against two servers in
- * this process, one with usage recording and Prometheus metrics on (the defaults) and one with both
- * off (`PARLEY_USAGE=0`, `PARLEY_METRICS=0`), runs interleaved (on, off, off, on, …) so drift and
+ * Overhead of keys, limits and metering (`npm run bench -- overhead`): the same requests against two
+ * servers in this process — one with usage recording and Prometheus metrics on (the defaults),
+ * called with a handed-out key that has every limit (rpm, tpm, parallel requests, a budget, allowed
+ * models: read per request, counted in SQLite), and one with keys off and both `PARLEY_USAGE=0`,
+ * `PARLEY_METRICS=0` — runs interleaved (on, off, off, on, …) so drift and
  * noise fall on both sides:
  *  1. a short speech request (one sentence, wav), wall time to the last byte;
  *  2. a text-only chat turn (a tiny random-weight GGUF, 16 tokens), wall time to the response.
@@ -9,9 +11,7 @@
  * it; pairs cancel slow drift from other load) and median on ÷ median off (target ≤ 1.03), with the
  * load average, since on a shared machine the noise can exceed the effect. A Prometheus scrape is
  * not in the timed path (it runs every 15 s or so, not per request).
- * Key and limit checks (issue 12's keys in the database) belong in the same comparison: put their
- * settings in ON_ENV / OFF_ENV when they exist (BENCH_OVERHEAD_ON / BENCH_OVERHEAD_OFF add more,
- * as `NAME=value,NAME=value`).
+ * BENCH_OVERHEAD_ON / BENCH_OVERHEAD_OFF add settings, as `NAME=value,NAME=value`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,7 +34,8 @@ function envList(raw: string | undefined): Record<string, string> {
 }
 
 /** Settings of the measured side ("on") and of the baseline ("off"). */
-const ON_ENV = { PARLEY_USAGE: '1', PARLEY_METRICS: '1', ...envList(process.env.BENCH_OVERHEAD_ON) };
+const ADMIN_KEY = 'sk-bench-overhead-admin-key';
+const ON_ENV = { PARLEY_USAGE: '1', PARLEY_METRICS: '1', PARLEY_ADMIN_KEY: ADMIN_KEY, ...envList(process.env.BENCH_OVERHEAD_ON) };
 const OFF_ENV = { PARLEY_USAGE: '0', PARLEY_METRICS: '0', ...envList(process.env.BENCH_OVERHEAD_OFF) };
 
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -43,9 +44,28 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t;
 }
 
-function requests(server: TestServer) {
-  const post = (route: string, body: unknown) =>
-    fetch(`${server.url}/v1/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** A key with every limit, high enough never to refuse a request of the bench. */
+async function limitedKey(server: TestServer): Promise<string> {
+  const res = await fetch(`${server.url}/v1/parley/keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+    body: JSON.stringify({
+      alias: 'bench-overhead',
+      rpm_limit: 1_000_000,
+      tpm_limit: 1_000_000_000,
+      max_parallel_requests: 100,
+      max_budget_usd: 1_000_000,
+      budget_duration: '1d',
+      models: ['tts-1', 'gpt-4o-mini-audio-preview'],
+    }),
+  });
+  if (res.status !== 200) throw new Error(`key: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}
+
+function requests(server: TestServer, key?: string) {
+  const headers = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
+  const post = (route: string, body: unknown) => fetch(`${server.url}/v1/${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
   return {
     speech: async () => {
       const res = await post('audio/speech', { model: 'tts-1', voice: 'alloy', input: 'Hello there, how are you today?', response_format: 'wav' });
@@ -71,7 +91,7 @@ export default async function run(): Promise<void> {
   const on = await startTestServer({ PARLEY_LLM_MODEL: MODEL_FILE, ...ON_ENV });
   const off = await startTestServer({ PARLEY_LLM_MODEL: MODEL_FILE, ...OFF_ENV });
   try {
-    const sides = { on: requests(on), off: requests(off) };
+    const sides = { on: requests(on, await limitedKey(on)), off: requests(off) };
     for (const side of Object.values(sides)) {
       await side.speech();
       await side.chat();

@@ -5,8 +5,10 @@
  *  2. Streaming: time to the first audio byte ÷ time to the whole response, 5-sentence text.
  *     Target ≤ 0.35.
  * Runs are interleaved and the median of each is used, so both sides see the same machine load.
+ * The server watermarks every voice as shipped; `BENCH_WATERMARK=off` measures it without (the
+ * mark's own cost is then the difference of the two runs; `npm run bench -- safety` measures it alone).
  */
-import { createTtsEngine } from '../src/engines/tts/registry.js';
+import { createTtsEngine, resolveTtsEngine } from '../src/engines/tts/registry.js';
 import { startTestServer } from '../test/helpers/server.js';
 
 const TEXT = [
@@ -22,8 +24,13 @@ const VOICE = 'alloy';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export default async function run(): Promise<void> {
-  const server = await startTestServer({ PARLEY_LOG_LEVEL: 'silent' });
-  const engine = await createTtsEngine(server.config.tts.engine, { modelsDir: server.config.modelsDir!, concurrency: 1 });
+  const watermark = process.env.BENCH_WATERMARK === 'off' ? 'off' : 'on';
+  const server = await startTestServer({ PARLEY_LOG_LEVEL: 'silent', PARLEY_WATERMARK: watermark });
+  const engine = await createTtsEngine(
+    // The engine the server's TTS setting resolves to (auto: the best installed; flite here).
+    (await resolveTtsEngine(server.config.tts.engine, { modelsDir: server.config.modelsDir!, concurrency: 1 })).id,
+    { modelsDir: server.config.modelsDir!, concurrency: 1 },
+  );
   const rendering = engine.defaultVoiceMap()[VOICE]!;
   const post = (format: string) =>
     fetch(`${server.url}/v1/audio/speech`, {
@@ -67,7 +74,9 @@ export default async function run(): Promise<void> {
       return (await res.arrayBuffer()).byteLength / 48_000;
     })();
     const rtfDirect = median(direct);
-    console.log(`text: ${TEXT.length} chars, 5 sentences, voice ${VOICE} (${engine.id} ${rendering.voice}), ${pcmSeconds.toFixed(2)} s of audio, ${RUNS} runs`);
+    console.log(
+      `text: ${TEXT.length} chars, 5 sentences, voice ${VOICE} (${engine.id} ${rendering.voice}), ${pcmSeconds.toFixed(2)} s of audio, ${RUNS} runs, watermark ${watermark}`,
+    );
     console.log(`engine direct RTF: ${rtfDirect.toFixed(4)}`);
     for (const format of Object.keys(http)) {
       const rtf = format === 'pcm' ? median(http.pcm!) : median(http[format]!) / pcmSeconds;
