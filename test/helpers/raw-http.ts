@@ -31,6 +31,12 @@ export function rawRequest(
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer to ${options.path} within ${options.timeoutMs ?? 30_000} ms`)));
+    // The socket timeout above only sees silence; a stream that trickles forever is caught here.
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`the answer to ${options.path} did not end within ${options.timeoutMs ?? 30_000} ms`)),
+      options.timeoutMs ?? 30_000,
+    );
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', reject);
     req.end(body);
   });
