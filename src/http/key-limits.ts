@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatResetDuration } from '../lib/duration.js';
+import { inputAudioTokens, outputAudioTokens } from '../pipeline/chat/usage.js';
 import type { RequestTimings, UsageEntry, UsageRecorder } from '../pipeline/context.js';
+import { textTokens } from '../pipeline/metering.js';
 import type { Services } from '../runtime/services.js';
 import type { KeyRecord, LimitCounts } from '../store/keys.js';
 import { workClass } from './admission.js';
@@ -51,11 +53,6 @@ function audioSeconds(base64: string): number {
   return bytes / COMPRESSED_BYTES_PER_SEC;
 }
 
-/** Text tokens of a string, OpenAI's rule of thumb (4 characters a token). */
-function textTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
 /** Tokens of a chat message's content: text parts by length, audio parts as billed (10 a second heard). */
 function contentTokens(content: unknown): number {
   if (typeof content === 'string') return textTokens(content);
@@ -64,7 +61,7 @@ function contentTokens(content: unknown): number {
   for (const part of content as Array<Record<string, unknown>>) {
     if (typeof part?.text === 'string') n += textTokens(part.text);
     const audio = (part?.input_audio as { data?: unknown } | undefined)?.data;
-    if (typeof audio === 'string') n += Math.ceil(audioSeconds(audio) * 10);
+    if (typeof audio === 'string') n += inputAudioTokens(audioSeconds(audio));
   }
   return n;
 }
@@ -80,7 +77,7 @@ export function estimateTokens(request: FastifyRequest): number {
   if (body === null || typeof body !== 'object') {
     // A multipart upload (transcriptions, analysis): its length in seconds at 128 kbit/s.
     const length = Number(request.headers['content-length'] ?? 0);
-    return Number.isFinite(length) ? Math.ceil((length / COMPRESSED_BYTES_PER_SEC) * 10) : 0;
+    return Number.isFinite(length) ? inputAudioTokens(length / COMPRESSED_BYTES_PER_SEC) : 0;
   }
   const b = body as Record<string, unknown>;
   let n = 0;
@@ -90,11 +87,11 @@ export function estimateTokens(request: FastifyRequest): number {
   if (typeof b.input === 'string') {
     n += textTokens(b.input);
     // Speech: what will be spoken, 20 tokens a second.
-    if (typeof b.voice === 'string' || typeof b.voice === 'object') n += Math.ceil((b.input.length / SPOKEN_CHARS_PER_SEC) * 20);
+    if (typeof b.voice === 'string' || typeof b.voice === 'object') n += outputAudioTokens(b.input.length / SPOKEN_CHARS_PER_SEC);
   } else if (Array.isArray(b.input)) {
     n += contentTokens(b.input);
   }
-  if (typeof b.audio === 'string') n += Math.ceil(audioSeconds(b.audio) * 10);
+  if (typeof b.audio === 'string') n += inputAudioTokens(audioSeconds(b.audio));
   return n;
 }
 
